@@ -78,7 +78,7 @@ func TestReceiveChecks(t *testing.T) {
 		name:  "unknown destination option that must be reported",
 		edit:  func(b []byte) []byte { b[42] = 0x81; return b }, // PadN → type 0x81 (discard + ICMP)
 		cause: mh.ErrDestOption, action: mh.ActionParameterProblem, pointer: 42, code: mh.CodeUnrecognizedOption,
-}}
+	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var p mh.Packet

@@ -2,10 +2,10 @@ package mh_test
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
-	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
