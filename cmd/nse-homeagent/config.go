@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Config is read from NSM_* environment variables.
+type Config struct {
+	Mode             string        `default:"standalone" desc:"standalone: serve the home prefix on this host's interfaces (the only mode so far; nsm mode comes with the NSM endpoint)"`
+	Instance         string        `default:"ha" desc:"names this instance's kernel objects (routes, rules, nftables table mip6mesh-<instance>)"`
+	HomePrefix       netip.Prefix  `split_words:"true" required:"true" desc:"the home prefix whose addresses this agent serves, e.g. 2001:db8:1::/64"`
+	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"this agent's address: the tunnel endpoint and the source of its Binding Acknowledgements"`
+	Interfaces       []string      `desc:"interfaces to receive Binding Updates on, comma separated; empty: all"`
+	AllowedHomes     []netip.Addr  `split_words:"true" desc:"if set, only these home addresses may register (comma separated)"`
+	MaxLifetime      time.Duration `split_words:"true" default:"5m" desc:"the longest binding lifetime granted"`
+	RefreshAdvice    float64       `split_words:"true" default:"0.5" desc:"fraction of the lifetime after which a mobile node is advised to refresh (Binding Refresh Advice); 0 turns the option off"`
+	ListenOn         string        `split_words:"true" default:"localhost:9480" desc:"address of the HTTP endpoints /bindings, /metrics and /healthz"`
+	LogLevel         string        `split_words:"true" default:"INFO" desc:"DEBUG, INFO, WARN or ERROR"`
+}
+
+func (c *Config) check() error {
+	if c.Mode != "standalone" {
+		return fmt.Errorf("NSM_MODE %q: only standalone is available", c.Mode)
+	}
+	if !c.HomeAgentAddress.Is6() || !c.HomeAgentAddress.IsGlobalUnicast() {
+		return fmt.Errorf("NSM_HOME_AGENT_ADDRESS %q is not a global unicast address", c.HomeAgentAddress)
+	}
+	for _, a := range c.AllowedHomes {
+		if !c.HomePrefix.Contains(a) {
+			return fmt.Errorf("NSM_ALLOWED_HOMES: %s is not on the home prefix %s", a, c.HomePrefix)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+)
+
+const forwardingSysctl = "/proc/sys/net/ipv6/conf/all/forwarding"
+
+// enableForwarding turns on IPv6 forwarding, which a Home Agent needs to
+// pass decapsulated packets on, and returns what puts the old value back.
+func enableForwarding(log *slog.Logger) (restore func() error, err error) {
+	old, err := os.ReadFile(forwardingSysctl)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", forwardingSysctl, err)
+	}
+	if bytes.Equal(bytes.TrimSpace(old), []byte("1")) {
+		return func() error { return nil }, nil
+	}
+	if err := os.WriteFile(forwardingSysctl, []byte("1"), 0o644); err != nil {
+		return nil, fmt.Errorf("enabling ipv6 forwarding: %w", err)
+	}
+	log.Info("enabled ipv6 forwarding; it is turned off again at shutdown")
+	return func() error { return os.WriteFile(forwardingSysctl, old, 0o644) }, nil
+}

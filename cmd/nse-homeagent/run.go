@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mip6mesh/mip6mesh/internal/cli"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
+	"github.com/mip6mesh/mip6mesh/internal/haserver"
+	"github.com/mip6mesh/mip6mesh/internal/homeagent"
+	"github.com/mip6mesh/mip6mesh/internal/mh"
+	"github.com/mip6mesh/mip6mesh/internal/mhio"
+)
+
+// run starts the Home Agent in phases and serves until ctx is done, then
+// removes every kernel object it made.
+func run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	start := time.Now()
+	restore, err := enableForwarding(log)
+	if err != nil {
+		return err
+	}
+	defer cli.CloseLogged(log, "ipv6 forwarding", restore)
+	log.Info("phase 1: start the data plane", "driver", "seg6", "instance", cfg.Instance)
+	dp, err := startDataPlane(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer cli.CloseLogged(log, "data plane", dp.Close)
+
+	log.Info("phase 2: open the mobility header sockets")
+	conn, err := mhio.Open(ctx, mhio.Config{Instance: cfg.Instance, Interfaces: cfg.Interfaces, Logger: log})
+	if err != nil {
+		return fmt.Errorf("mobility header i/o: %w", err)
+	}
+	defer cli.CloseLogged(log, "mobility header sockets", conn.Close)
+
+	log.Info("phase 3: start the binding cache", "home_prefix", cfg.HomePrefix, "max_lifetime", cfg.MaxLifetime)
+	metrics := haserver.NewMetrics(nil)
+	ha, err := newHomeAgent(cfg, dp, metrics, log)
+	if err != nil {
+		return err
+	}
+	defer cli.CloseLogged(log, "binding cache", func() error { return ha.Close(context.WithoutCancel(ctx)) })
+
+	log.Info("phase 4: serve", "address", cfg.HomeAgentAddress, "listen_on", cfg.ListenOn)
+	return serve(ctx, cfg, conn, ha, metrics, log, start)
+}
+
+func startDataPlane(ctx context.Context, cfg Config) (dataplane.HomeAgent, error) {
+	dp, err := seg6.NewHomeAgent(dataplane.Config{Instance: cfg.Instance, HomeAgent: cfg.HomeAgentAddress,
+		HomePrefix: cfg.HomePrefix})
+	if err != nil {
+		return nil, fmt.Errorf("data plane: %w", err)
+	}
+	if err := dp.Start(ctx); err != nil {
+		return nil, errors.Join(fmt.Errorf("data plane: %w", err), dp.Close())
+	}
+	return dp, nil
+}
+
+func newHomeAgent(cfg Config, dp dataplane.HomeAgent, m *haserver.Metrics, log *slog.Logger) (*homeagent.HomeAgent, error) {
+	hcfg := homeagent.Config{HomePrefixes: []netip.Prefix{cfg.HomePrefix}, MaxLifetime: cfg.MaxLifetime,
+		RefreshFraction: cfg.RefreshAdvice, DataPlane: dp, Logger: log, Observer: m}
+	if len(cfg.AllowedHomes) > 0 {
+		hcfg.Authorizer = allowList(cfg.AllowedHomes)
+	}
+	return homeagent.New(hcfg)
+}
+
+// allowList refuses home addresses not in allowed with status 129.
+func allowList(allowed []netip.Addr) homeagent.Authorizer {
+	return homeagent.AuthorizerFunc(func(_ context.Context, req homeagent.Request) error {
+		if slices.Contains(allowed, req.HomeAddress) {
+			return nil
+		}
+		return homeagent.Refuse(mh.StatusAdministrativelyProhibited, "home address %s is not on NSM_ALLOWED_HOMES", req.HomeAddress)
+	})
+}
+
+func serve(ctx context.Context, cfg Config, conn *mhio.Conn, ha *homeagent.HomeAgent, m *haserver.Metrics,
+	log *slog.Logger, start time.Time) error {
+	g, ctx := errgroup.WithContext(ctx)
+	srv := haserver.New(conn, ha, cfg.HomeAgentAddress, m, log)
+	g.Go(func() error { return srv.Serve(ctx) })
+	g.Go(func() error { return cli.ServeHTTP(ctx, cfg.ListenOn, haserver.Handler(ha, m), log, nil) })
+	log.Info("startup completed", "took", time.Since(start).Round(time.Millisecond), "mode", conn.Mode())
+	err := g.Wait()
+	log.Info("shutting down", "bindings", ha.Len())
+	return err
+}

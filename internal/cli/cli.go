@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Prefix is the environment variable prefix: NSM_NAME, NSM_HOME_PREFIX, ...
+const Prefix = "nsm"
+
+// ErrHelp is returned by Load when --help was asked for and printed.
+var ErrHelp = errors.New("help requested")
+
+// Load fills spec from the environment. With -h or --help among args it
+// prints about, then every variable with its default and description, and
+// returns ErrHelp; any other argument is an error, since configuration is
+// by environment only.
+func Load(spec any, about string, args []string, out io.Writer) error {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			fmt.Fprintf(out, "%s\n\nConfiguration is read from these environment variables:\n\n", about)
+			if err := Usage(spec, out); err != nil {
+				return err
+			}
+			return ErrHelp
+		default:
+			return fmt.Errorf("unknown argument %q: configuration is by environment variables, see --help", a)
+		}
+	}
+	if err := envconfig.Process(Prefix, spec); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	return nil
+}
+
+// Usage prints the variables of spec as a table.
+func Usage(spec any, out io.Writer) error {
+	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
+	const format = "{{range .}}  {{usage_key .}}\t{{usage_type .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}"
+	fmt.Fprintln(tw, "  VARIABLE\tTYPE\tDEFAULT\tDESCRIPTION")
+	if err := envconfig.Usagef(Prefix, spec, tw, format); err != nil {
+		return err
+	}
+	return tw.Flush()
+}
+
+// Logger returns a text logger on w at level (DEBUG, INFO, WARN, ERROR).
+func Logger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return nil, fmt.Errorf("log level %q: want DEBUG, INFO, WARN or ERROR", level)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// Exit prints err and exits: 0 for ErrHelp, 1 otherwise.
+func Exit(name string, err error) {
+	if errors.Is(err, ErrHelp) {
+		os.Exit(0)
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+	os.Exit(1)
+}

@@ -1,0 +1,198 @@
+package seg6
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+
+	"github.com/google/nftables"
+
+	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+)
+
+// DriverName is what Name returns.
+const DriverName = "seg6"
+
+const featureSeg6 = "seg6/seg6local lightweight tunnels (CONFIG_IPV6_SEG6_LWTUNNEL)"
+
+type homeAgent struct {
+	mu       sync.Mutex
+	cfg      dataplane.Config
+	phase    phase
+	s        *session
+	bindings *nftables.Set
+	bound    map[netip.Addr]netip.Addr // home address -> care-of address
+	tunsrc   tunsrcGuard
+}
+
+// NewHomeAgent returns the Home Agent data plane for cfg (zero Kernel
+// fields take defaults). It touches no kernel state until Start.
+func NewHomeAgent(cfg dataplane.Config) (dataplane.HomeAgent, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.CheckHomeAgent(); err != nil {
+		return nil, err
+	}
+	return &homeAgent{
+		cfg:    cfg,
+		bound:  make(map[netip.Addr]netip.Addr),
+		tunsrc: tunsrcGuard{ns: cfg.NetNS},
+	}, nil
+}
+
+func (ha *homeAgent) Name() string { return DriverName }
+
+func (ha *homeAgent) Start(ctx context.Context) error {
+	ha.mu.Lock()
+	defer ha.mu.Unlock()
+	if err := ha.phase.canStart(ctx); err != nil {
+		return err
+	}
+	s, err := openSession(ha.cfg.NetNS)
+	if err != nil {
+		return fmt.Errorf("seg6 home agent start: %w", err)
+	}
+	ha.s = s
+	if err := ha.setUp(); err != nil {
+		return fmt.Errorf("seg6 home agent start: %w", errors.Join(err, ha.tearDown()))
+	}
+	ha.phase = phaseStarted
+	return nil
+}
+
+func (ha *homeAgent) setUp() error {
+	k := ha.cfg.Kernel
+	if err := ha.removeLeftovers(); err != nil {
+		return err
+	}
+	if err := ha.s.checkForwarding(); err != nil {
+		return err
+	}
+	if err := ha.tunsrc.remember(ha.cfg.HomeAgent); err != nil {
+		return err
+	}
+	if err := ha.tunsrc.set(ha.cfg.HomeAgent); err != nil {
+		return err
+	}
+	set, err := ha.s.installHomeAgentTable(ha.cfg)
+	if err != nil {
+		return err
+	}
+	ha.bindings = set
+	decap := decapRoute(k, ha.cfg.HomeAgent, k.ForwardTable, ha.s.loIndex)
+	if err := ha.s.addRoute(decap, featureSeg6); err != nil {
+		return err
+	}
+	if err := ha.s.addRule(decapRule(k)); err != nil {
+		return err
+	}
+	return ha.s.moveLocalRule(k)
+}
+
+// removeLeftovers deletes what a previous run of this instance left,
+// keeping a moved local rule in place (no gap in local delivery).
+func (ha *homeAgent) removeLeftovers() error {
+	return errors.Join(ha.s.sweep(ha.cfg.Kernel.Protocol), ha.s.deleteTable(ha.cfg.Instance))
+}
+
+// tearDown undoes setUp and closes the session; it tolerates a partial setUp.
+func (ha *homeAgent) tearDown() error {
+	k := ha.cfg.Kernel
+	err := errors.Join(
+		ha.s.restoreLocalRule(k),
+		ha.s.sweep(k.Protocol),
+		ha.s.deleteTable(ha.cfg.Instance),
+		ha.tunsrc.restore(),
+		ha.s.close(),
+	)
+	ha.s, ha.bindings = nil, nil
+	clear(ha.bound)
+	return err
+}
+
+func (ha *homeAgent) Bind(ctx context.Context, hoa, coa netip.Addr) error {
+	if err := ha.checkBinding(hoa, coa); err != nil {
+		return fmt.Errorf("bind: %w", err)
+	}
+	ha.mu.Lock()
+	defer ha.mu.Unlock()
+	if err := ha.phase.canProgram(ctx); err != nil {
+		return fmt.Errorf("bind %s: %w", hoa, err)
+	}
+	if err := ha.bind(hoa, coa); err != nil {
+		return fmt.Errorf("bind %s -> %s: %w", hoa, coa, err)
+	}
+	return nil
+}
+
+func (ha *homeAgent) checkBinding(hoa, coa netip.Addr) error {
+	if err := dataplane.CheckHomeAddress(ha.cfg.HomePrefix, ha.cfg.HomeAgent, hoa); err != nil {
+		return err
+	}
+	if coa == ha.cfg.HomeAgent {
+		return &dataplane.ValueError{Field: "care-of address", Value: coa.String(), Reason: "is the Home Agent address"}
+	}
+	return dataplane.CheckCareOfAddress(ha.cfg.HomePrefix, coa)
+}
+
+// bind accepts the new care-of address, then switches the encap route,
+// then forgets the previous care-of address: make before break.
+func (ha *homeAgent) bind(hoa, coa netip.Addr) error {
+	egress, err := ha.s.egressTo(coa)
+	if err != nil {
+		return err
+	}
+	previous, rebinding := ha.bound[hoa]
+	if err := ha.s.addElements(ha.bindings, bindingKey(coa, hoa)); err != nil {
+		return err
+	}
+	route := encapRoute(ha.cfg.Kernel, hostNet(hoa), coa, egress, ha.cfg.Kernel.ForwardTable)
+	if err := ha.s.addRoute(route, featureSeg6); err != nil {
+		if !rebinding || previous != coa {
+			err = errors.Join(err, ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
+		}
+		return err
+	}
+	ha.bound[hoa] = coa
+	if rebinding && previous != coa {
+		return ha.s.deleteElements(ha.bindings, bindingKey(previous, hoa))
+	}
+	return nil
+}
+
+func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
+	ha.mu.Lock()
+	defer ha.mu.Unlock()
+	if err := ha.phase.canProgram(ctx); err != nil {
+		return fmt.Errorf("unbind %s: %w", hoa, err)
+	}
+	coa, ok := ha.bound[hoa]
+	if !ok {
+		return fmt.Errorf("unbind %s: %w", hoa, dataplane.ErrNotBound)
+	}
+	k := ha.cfg.Kernel
+	route := encapRoute(k, hostNet(hoa), coa, 0, k.ForwardTable)
+	if err := ha.s.deleteRoute(route); err != nil {
+		return fmt.Errorf("unbind %s: %w", hoa, err)
+	}
+	delete(ha.bound, hoa)
+	if err := ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)); err != nil {
+		return fmt.Errorf("unbind %s: %w", hoa, err)
+	}
+	return nil
+}
+
+func (ha *homeAgent) Close() error {
+	ha.mu.Lock()
+	defer ha.mu.Unlock()
+	wasStarted := ha.phase == phaseStarted
+	ha.phase = phaseClosed
+	if !wasStarted {
+		return nil
+	}
+	if err := ha.tearDown(); err != nil {
+		return fmt.Errorf("seg6 home agent close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,246 @@
+package seg6
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/google/nftables"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+)
+
+// pinMetric is the metric of the route that pins the Home Agent address to
+// the current access link; admin routes (metric 1024) are left alone.
+const pinMetric = 1
+
+type mobileNode struct {
+	mu        sync.Mutex
+	cfg       dataplane.Config
+	phase     phase
+	s         *session
+	endpoints *nftables.Set
+	current   dataplane.Attachment // zero until the first Attach
+	tunsrc    tunsrcGuard
+}
+
+// NewMobileNode returns the Mobile Node data plane for cfg (zero Kernel
+// fields take defaults). It touches no kernel state until Start.
+func NewMobileNode(cfg dataplane.Config) (dataplane.MobileNode, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.CheckMobileNode(); err != nil {
+		return nil, err
+	}
+	return &mobileNode{cfg: cfg, tunsrc: tunsrcGuard{ns: cfg.NetNS}}, nil
+}
+
+func (mn *mobileNode) Name() string { return DriverName }
+
+func (mn *mobileNode) Start(ctx context.Context) error {
+	mn.mu.Lock()
+	defer mn.mu.Unlock()
+	if err := mn.phase.canStart(ctx); err != nil {
+		return err
+	}
+	s, err := openSession(mn.cfg.NetNS)
+	if err != nil {
+		return fmt.Errorf("seg6 mobile node start: %w", err)
+	}
+	mn.s = s
+	if err := mn.setUp(ctx); err != nil {
+		return fmt.Errorf("seg6 mobile node start: %w", errors.Join(err, mn.tearDown()))
+	}
+	mn.phase = phaseStarted
+	return nil
+}
+
+func (mn *mobileNode) setUp(ctx context.Context) error {
+	k := mn.cfg.Kernel
+	if err := mn.rememberTunsrc(); err != nil {
+		return err
+	}
+	if err := errors.Join(mn.s.sweep(k.Protocol), mn.s.deleteTable(mn.cfg.Instance)); err != nil {
+		return err
+	}
+	set, err := mn.s.installMobileNodeTable(mn.cfg)
+	if err != nil {
+		return err
+	}
+	mn.endpoints = set
+	if err := mn.addHomeAddress(ctx); err != nil {
+		return err
+	}
+	// Until the first Attach, home-address traffic hits "unreachable".
+	if err := mn.s.addRoute(unreachableDefault(k, k.TunnelTable), ""); err != nil {
+		return err
+	}
+	if err := mn.s.addRule(decapRule(k)); err != nil {
+		return err
+	}
+	if err := mn.s.addRule(homeAddressRule(k, mn.cfg.HomeAddress)); err != nil {
+		return err
+	}
+	return mn.s.moveLocalRule(k)
+}
+
+// rememberTunsrc saves the tunnel source to restore at Close. The care-of
+// addresses in a leftover endpoint set tell a value set by a crashed run.
+func (mn *mobileNode) rememberTunsrc() error {
+	leftover, err := mn.s.tableElements(mn.cfg.Instance, setEndpoints)
+	if err != nil {
+		return err
+	}
+	var coas []netip.Addr
+	for _, key := range leftover {
+		if len(key) == 16 {
+			coas = append(coas, netip.AddrFrom16([16]byte(key)))
+		}
+	}
+	return mn.tunsrc.remember(coas...)
+}
+
+func (mn *mobileNode) homeAddress() *netlink.Addr {
+	return &netlink.Addr{IPNet: hostNet(mn.cfg.HomeAddress), Flags: unix.IFA_F_NODAD}
+}
+
+// addHomeAddress configures the home address on lo and returns once the
+// kernel has installed its local route, which it does asynchronously.
+func (mn *mobileNode) addHomeAddress(ctx context.Context) error {
+	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.loIndex}}
+	if err := mn.s.nl.AddrReplace(lo, mn.homeAddress()); err != nil {
+		return fmt.Errorf("add home address %s to lo: %w", mn.cfg.HomeAddress, err)
+	}
+	return mn.s.awaitLocalRoute(ctx, mn.cfg.HomeAddress)
+}
+
+func (mn *mobileNode) deleteHomeAddress() error {
+	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.loIndex}}
+	err := mn.s.nl.AddrDel(lo, mn.homeAddress())
+	if err != nil && !isGone(err) && !errors.Is(err, unix.EADDRNOTAVAIL) {
+		return fmt.Errorf("delete home address %s: %w", mn.cfg.HomeAddress, err)
+	}
+	return nil
+}
+
+func (mn *mobileNode) tearDown() error {
+	k := mn.cfg.Kernel
+	err := errors.Join(
+		mn.s.restoreLocalRule(k),
+		mn.s.sweep(k.Protocol),
+		mn.s.deleteTable(mn.cfg.Instance),
+		mn.deleteHomeAddress(),
+		mn.tunsrc.restore(),
+		mn.s.close(),
+	)
+	mn.s, mn.endpoints, mn.current = nil, nil, dataplane.Attachment{}
+	return err
+}
+
+func (mn *mobileNode) Attach(ctx context.Context, at dataplane.Attachment) error {
+	if err := mn.checkAttachment(at); err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	mn.mu.Lock()
+	defer mn.mu.Unlock()
+	if err := mn.phase.canProgram(ctx); err != nil {
+		return fmt.Errorf("attach %s: %w", at.CoA, err)
+	}
+	if err := mn.attach(at); err != nil {
+		return fmt.Errorf("attach %s on %s: %w", at.CoA, at.Interface, err)
+	}
+	return nil
+}
+
+func (mn *mobileNode) checkAttachment(at dataplane.Attachment) error {
+	if err := dataplane.CheckCareOfAddress(mn.cfg.HomePrefix, at.CoA); err != nil {
+		return err
+	}
+	if at.Interface == "" {
+		return &dataplane.ValueError{Field: "Attachment.Interface", Reason: "want an interface name"}
+	}
+	if at.Router.IsValid() && (!at.Router.Is6() || at.Router.Is4In6() || at.Router.IsMulticast()) {
+		return &dataplane.ValueError{Field: "Attachment.Router", Value: at.Router.String(), Reason: "want an IPv6 unicast address"}
+	}
+	return nil
+}
+
+// attach installs the new care-of address's state, switches the reverse
+// tunnel to it, then removes the previous care-of address's state.
+func (mn *mobileNode) attach(at dataplane.Attachment) error {
+	link, err := mn.s.nl.LinkByName(at.Interface)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", at.Interface, err)
+	}
+	if err := mn.s.checkConfigured(link, at.CoA); err != nil {
+		return err
+	}
+	index := link.Attrs().Index
+	k := mn.cfg.Kernel
+	if err := mn.s.addElements(mn.endpoints, addrKey(at.CoA)); err != nil {
+		return err
+	}
+	if err := mn.s.addRoute(decapRoute(k, at.CoA, rtTableLocal, mn.s.loIndex), featureSeg6); err != nil {
+		return err
+	}
+	if at.Router.IsValid() {
+		if err := mn.s.addRoute(mn.pinRoute(at.Router, index), ""); err != nil {
+			return err
+		}
+	}
+	if err := mn.s.addRoute(encapRoute(k, defaultNet(), mn.cfg.HomeAgent, index, k.TunnelTable), featureSeg6); err != nil {
+		return err
+	}
+	if err := mn.tunsrc.set(at.CoA); err != nil {
+		return err
+	}
+	previous := mn.current
+	mn.current = at
+	return mn.forget(previous, at)
+}
+
+// pinRoute is "<HA>/128 via <router> dev <link> metric 1" in main.
+func (mn *mobileNode) pinRoute(router netip.Addr, link int) *netlink.Route {
+	return &netlink.Route{
+		Family:    netlink.FAMILY_V6,
+		Dst:       hostNet(mn.cfg.HomeAgent),
+		Gw:        net.IP(router.AsSlice()),
+		LinkIndex: link,
+		Table:     unix.RT_TABLE_MAIN,
+		Priority:  pinMetric,
+		Protocol:  netlink.RouteProtocol(mn.cfg.Kernel.Protocol),
+	}
+}
+
+// forget removes what previous installed and next does not reuse.
+func (mn *mobileNode) forget(previous, next dataplane.Attachment) error {
+	var errs []error
+	if previous.CoA.IsValid() && previous.CoA != next.CoA {
+		k := mn.cfg.Kernel
+		errs = append(errs,
+			mn.s.deleteRoute(decapRoute(k, previous.CoA, rtTableLocal, mn.s.loIndex)),
+			mn.s.deleteElements(mn.endpoints, addrKey(previous.CoA)))
+	}
+	if previous.Router.IsValid() && !next.Router.IsValid() {
+		errs = append(errs, mn.s.deleteRoute(mn.pinRoute(previous.Router, 0)))
+	}
+	return errors.Join(errs...)
+}
+
+func (mn *mobileNode) Close() error {
+	mn.mu.Lock()
+	defer mn.mu.Unlock()
+	wasStarted := mn.phase == phaseStarted
+	mn.phase = phaseClosed
+	if !wasStarted {
+		return nil
+	}
+	if err := mn.tearDown(); err != nil {
+		return fmt.Errorf("seg6 mobile node close: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package mnserver
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/netip"
+
+	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/mh"
+	"github.com/mip6mesh/mip6mesh/internal/mobilenode"
+)
+
+// Conn sends and receives whole IPv6 packets carrying Mobility Headers;
+// internal/mhio implements it over the kernel.
+type Conn interface {
+	Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, error)
+	Send(pkt []byte) error
+}
+
+// Config configures a Node.
+type Config struct {
+	Conn      Conn
+	DataPlane dataplane.MobileNode
+	Logger    *slog.Logger
+	// Registration configures the state machine; its Sender is the Node.
+	Registration mobilenode.Config
+}
+
+// Node is a running mobile node.
+type Node struct {
+	conn Conn
+	dp   dataplane.MobileNode
+	log  *slog.Logger
+	reg  *mobilenode.Registration
+	hoa  netip.Addr
+	ha   netip.Addr
+	out  []byte // BU packet buffer, used under the Registration's lock
+}
+
+// New returns a Node; nothing is sent before the first Attach.
+func New(cfg Config) (*Node, error) {
+	n := &Node{conn: cfg.Conn, dp: cfg.DataPlane, log: cfg.Logger, hoa: cfg.Registration.HomeAddress,
+		ha: cfg.Registration.HomeAgent, out: make([]byte, 0, 256)}
+	rc := cfg.Registration
+	rc.Sender, rc.Logger = n, cfg.Logger
+	rc.OnState = n.logState
+	reg, err := mobilenode.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	n.reg = reg
+	return n, nil
+}
+
+// SendBindingUpdate implements mobilenode.Sender: the BU goes from the
+// care-of address with a Home Address option, or from the home address
+// without one when the node is at home.
+func (n *Node) SendBindingUpdate(coa netip.Addr, bu *mh.BindingUpdate) error {
+	p := mh.Packet{Src: coa, Dst: n.ha, HomeAddress: n.hoa}
+	if coa == n.hoa {
+		p.HomeAddress = netip.Addr{}
+	}
+	out, err := mh.AppendPacket(n.out[:0], &p, bu)
+	if err != nil {
+		return err
+	}
+	n.out = out
+	return n.conn.Send(out)
+}
+
+// Attach moves the data plane to at, then the registration. The zero
+// Attachment means no access link is usable.
+func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
+	if !at.CoA.IsValid() {
+		n.log.Warn("no usable access interface")
+		_ = n.reg.Move(netip.Addr{})
+		return
+	}
+	n.log.Info("attached", "care_of", at.CoA, "interface", at.Interface, "router", at.Router)
+	if err := n.dp.Attach(ctx, at); err != nil {
+		n.log.Error("data plane attach failed", "care_of", at.CoA, "error", err)
+		return
+	}
+	if err := n.reg.Move(at.CoA); err != nil {
+		n.log.Error("registration move failed", "care_of", at.CoA, "error", err)
+	}
+}
+
+// Serve reads Binding Acknowledgements and Binding Errors until ctx is
+// done or the Conn fails.
+func (n *Node) Serve(ctx context.Context) error {
+	buf := make([]byte, 65536)
+	var p mh.Packet
+	var ba mh.BindingAck
+	var be mh.BindingError
+	for {
+		_, err := n.conn.Receive(ctx, buf, &p)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var mhErr *mh.Error
+		switch {
+		case errors.As(err, &mhErr):
+			n.log.Debug("packet dropped", "from", p.Src, "error", err)
+			continue
+		case err != nil:
+			return err
+		}
+		n.dispatch(&p, &ba, &be)
+	}
+}
+
+func (n *Node) dispatch(p *mh.Packet, ba *mh.BindingAck, be *mh.BindingError) {
+	switch p.Header.Type {
+	case mh.TypeBindingAck:
+		if err := ba.Unmarshal(p.MH); err != nil {
+			n.log.Info("malformed binding acknowledgement dropped", "from", p.Src, "error", err)
+			return
+		}
+		if p.RoutingAddress.IsValid() && p.RoutingAddress != n.hoa {
+			n.log.Info("binding acknowledgement for another home address dropped", "home_address", p.RoutingAddress)
+			return
+		}
+		n.reg.HandleAck(p.Src, ba)
+	case mh.TypeBindingError:
+		if err := be.Unmarshal(p.MH); err == nil {
+			n.log.Warn("binding error received", "from", p.Src, "status", be.Status, "home_address", be.HomeAddress)
+		}
+	default:
+		n.log.Debug("ignored mobility header", "type", p.Header.Type, "from", p.Src)
+	}
+}
+
+// Deregister removes the binding at the Home Agent (see
+// mobilenode.Registration.Deregister).
+func (n *Node) Deregister(ctx context.Context) error { return n.reg.Deregister(ctx) }
+
+// Status returns the registration's state.
+func (n *Node) Status() mobilenode.Status { return n.reg.Status() }
+
+// Close stops the registration's timers.
+func (n *Node) Close() { n.reg.Close() }
+
+func (n *Node) logState(s mobilenode.Status) {
+	attrs := []any{"state", s.State, "care_of", s.CareOf, "sequence", s.Sequence}
+	if s.LastError != nil {
+		attrs = append(attrs, "error", s.LastError)
+	}
+	if s.State == mobilenode.StateRegistered {
+		attrs = append(attrs, "lifetime", s.Granted, "bound_care_of", s.BoundCareOf)
+	}
+	n.log.Info("registration state", attrs...)
+}
