@@ -23,4 +23,3 @@ func Handler(ha *homeagent.HomeAgent, m *Metrics) http.Handler {
 	})
 	return mux
 }
-

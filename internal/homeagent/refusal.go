@@ -13,7 +13,9 @@ type Refusal struct {
 	Reason string
 }
 
-func (r *Refusal) Error() string { return fmt.Sprintf("binding update refused: %v: %s", r.Status, r.Reason) }
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("binding update refused: %v: %s", r.Status, r.Reason)
+}
 
 // Refuse returns a *Refusal; authorizers use it.
 func Refuse(status mh.Status, format string, args ...any) error {
