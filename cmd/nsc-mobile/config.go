@@ -9,7 +9,7 @@ import (
 // Config is read from NSM_* environment variables.
 type Config struct {
 	Mode             string        `default:"standalone" desc:"standalone: register over this host's access interfaces (the only mode so far; nsm mode comes with the NSM client)"`
-	Instance         string        `default:"mn" desc:"names this instance's kernel objects (routes, rules, nftables table mip6mesh-<instance>)"`
+	Instance         string        `default:"mn" desc:"names this instance's kernel objects: nftables tables mip6mesh-<instance> (signalling) and mip6mesh-dp-<instance> (tunnels)"`
 	HomeAddress      netip.Addr    `split_words:"true" required:"true" desc:"the home address to keep reachable"`
 	HomePrefix       netip.Prefix  `split_words:"true" required:"true" desc:"the home prefix the home address is on"`
 	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"the Home Agent's address"`

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,11 +32,15 @@ func main() {
 	if err != nil {
 		cli.Exit("nsc-mobile", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	if err := runUntilSignalled(cfg, log); err != nil {
 		log.Error("mobile node stopped", "error", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// runUntilSignalled runs until SIGINT or SIGTERM.
+func runUntilSignalled(cfg Config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, cfg, log)
 }

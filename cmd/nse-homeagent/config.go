@@ -9,7 +9,7 @@ import (
 // Config is read from NSM_* environment variables.
 type Config struct {
 	Mode             string        `default:"standalone" desc:"standalone: serve the home prefix on this host's interfaces (the only mode so far; nsm mode comes with the NSM endpoint)"`
-	Instance         string        `default:"ha" desc:"names this instance's kernel objects (routes, rules, nftables table mip6mesh-<instance>)"`
+	Instance         string        `default:"ha" desc:"names this instance's kernel objects: nftables tables mip6mesh-<instance> (signalling) and mip6mesh-dp-<instance> (tunnels)"`
 	HomePrefix       netip.Prefix  `split_words:"true" required:"true" desc:"the home prefix whose addresses this agent serves, e.g. 2001:db8:1::/64"`
 	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"this agent's address: the tunnel endpoint and the source of its Binding Acknowledgements"`
 	Interfaces       []string      `desc:"interfaces to receive Binding Updates on, comma separated; empty: all"`

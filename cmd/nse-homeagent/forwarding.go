@@ -19,9 +19,13 @@ func enableForwarding(log *slog.Logger) (restore func() error, err error) {
 	if bytes.Equal(bytes.TrimSpace(old), []byte("1")) {
 		return func() error { return nil }, nil
 	}
-	if err := os.WriteFile(forwardingSysctl, []byte("1"), 0o644); err != nil {
+	if err := writeSysctl([]byte("1")); err != nil {
 		return nil, fmt.Errorf("enabling ipv6 forwarding: %w", err)
 	}
 	log.Info("enabled ipv6 forwarding; it is turned off again at shutdown")
-	return func() error { return os.WriteFile(forwardingSysctl, old, 0o644) }, nil
+	return func() error { return writeSysctl(old) }, nil
+}
+
+func writeSysctl(value []byte) error {
+	return os.WriteFile(forwardingSysctl, value, 0o600) //nolint:gosec // a fixed /proc path, not user input
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,11 +31,15 @@ func main() {
 	if err != nil {
 		cli.Exit("nse-homeagent", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, cfg, log); err != nil {
+	if err := runUntilSignalled(cfg, log); err != nil {
 		log.Error("home agent stopped", "error", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// runUntilSignalled runs until SIGINT or SIGTERM.
+func runUntilSignalled(cfg Config, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, cfg, log)
 }

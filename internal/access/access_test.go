@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -93,7 +94,7 @@ func TestWatchReportsChanges(t *testing.T) {
 
 func TestWatchNeedsInterfaces(t *testing.T) {
 	w := &access.Watcher{}
-	if err := w.Watch(context.Background(), func(dataplane.Attachment) {}); err != access.ErrNoInterfaces {
+	if err := w.Watch(context.Background(), func(dataplane.Attachment) {}); !errors.Is(err, access.ErrNoInterfaces) {
 		t.Errorf("Watch without interfaces: %v", err)
 	}
 }

@@ -26,7 +26,9 @@ func Load(spec any, about string, args []string, out io.Writer) error {
 	for _, a := range args {
 		switch a {
 		case "-h", "-help", "--help":
-			fmt.Fprintf(out, "%s\n\nConfiguration is read from these environment variables:\n\n", about)
+			if _, err := fmt.Fprintf(out, "%s\n\nConfiguration is read from these environment variables:\n\n", about); err != nil {
+				return err
+			}
 			if err := Usage(spec, out); err != nil {
 				return err
 			}
@@ -44,8 +46,10 @@ func Load(spec any, about string, args []string, out io.Writer) error {
 // Usage prints the variables of spec as a table.
 func Usage(spec any, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-	const format = "{{range .}}  {{usage_key .}}\t{{usage_type .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}"
-	fmt.Fprintln(tw, "  VARIABLE\tTYPE\tDEFAULT\tDESCRIPTION")
+	const format = "{{range .}}  {{usage_key .}}\t{{usage_type .}}\t{{if usage_required .}}(required){{else}}{{usage_default .}}{{end}}\t{{usage_description .}}\n{{end}}"
+	if _, err := fmt.Fprintln(tw, "  VARIABLE\tTYPE\tDEFAULT\tDESCRIPTION"); err != nil {
+		return err
+	}
 	if err := envconfig.Usagef(Prefix, spec, tw, format); err != nil {
 		return err
 	}
@@ -68,4 +72,13 @@ func Exit(name string, err error) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 	os.Exit(1)
+}
+
+// Variables returns the names of spec's environment variables.
+func Variables(spec any) ([]string, error) {
+	var sb strings.Builder
+	if err := envconfig.Usagef(Prefix, spec, &sb, "{{range .}}{{usage_key .}}\n{{end}}"); err != nil {
+		return nil, err
+	}
+	return strings.Fields(sb.String()), nil
 }

@@ -29,7 +29,7 @@ type Request struct {
 }
 
 // Authorizer decides whether a BU may register its home address. It
-// returns nil to allow, or a *Refusal saying which status to answer.
+// returns nil to allow, or a *RefusalError saying which status to answer.
 type Authorizer interface {
 	Authorize(ctx context.Context, req Request) error
 }

@@ -932,7 +932,9 @@ func confFlatten(dec *json.Decoder, key string, fields *[]confTsField) error {
 				if err != nil {
 					return err
 				}
-				k = name.(string)
+				if k, _ = name.(string); k == "" {
+					return fmt.Errorf("tshark json: object key %v is not a string", name)
+				}
 			}
 			if err := confFlatten(dec, k, fields); err != nil {
 				return err

@@ -46,6 +46,7 @@ var (
 	ErrOptionOverrun    = errors.New("option runs past the end of the header")
 	ErrOptionLength     = errors.New("option has the wrong length")
 	ErrOptionAlignment  = errors.New("option is misaligned")
+	ErrOptionValue      = errors.New("option has an impossible value")
 	ErrNotIPv6          = errors.New("not an ipv6 packet")
 	ErrNoMobilityHeader = errors.New("no mobility header")
 	ErrFragment         = errors.New("fragmented packet")

@@ -138,6 +138,7 @@ func TestOptionChecks(t *testing.T) {
 		{"refresh advice of length 3", `3b 02 06 00 0000 00 00 0001 0000 02 03 000000 01 05 0000000000`, mh.ErrOptionLength},
 		{"option type without its length octet", `3b 01 05 00 0000 0001 0000 0000 00 00 00 02`, mh.ErrOptionOverrun},
 		{"nonce indices misaligned", `3b 02 05 00 0000 0001 0000 0000 00 04 04 0000 0000 01 03 000000`, mh.ErrOptionAlignment},
+		{"mobile network prefix longer than 128 bits", `3b 03 05 00 0000 0001 0400 0000 06 12 00 81 20010db8000500000000000000000000 0102 0000`, mh.ErrOptionValue},
 		{"padding overrunning the header", `3b 01 05 00 0000 0001 0000 0000 01 09 0000`, mh.ErrOptionOverrun},
 	}
 	for _, c := range cases {

@@ -154,6 +154,9 @@ func FuzzPacket(f *testing.F) {
 			return
 		}
 		p.SegmentsLeft = min(p.SegmentsLeft, 1)
+		if p.HopLimit == 0 {
+			p.HopLimit = 64 // AppendPacket sends 64 for a zero hop limit
+		}
 		out, err := mh.AppendPacket(nil, &p, m)
 		if err != nil {
 			t.Fatalf("decoded packet does not encode: %v", err)

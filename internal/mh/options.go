@@ -172,6 +172,9 @@ func (opt *Option) decode(mh []byte, off int) (int, error) {
 		return 0, dropErr(ErrOptionAlignment, "%v at offset %d, needs %dn+%d", opt.Type, off, rule.x, rule.y)
 	}
 	opt.decodeBody(body)
+	if opt.Type == OptMobileNetworkPrefix && opt.PrefixLen > 128 {
+		return 0, dropErr(ErrOptionValue, "%v with prefix length %d", opt.Type, opt.PrefixLen)
+	}
 	return 2 + len(body), nil
 }
 
@@ -246,10 +249,10 @@ func appendAddrOption(b []byte, t OptionType, prefix []byte, a netip.Addr) ([]by
 
 // appendPad appends n octets of padding: Pad1 for one, PadN for more.
 func appendPad(b []byte, n int) []byte {
-	switch {
-	case n == 0:
+	switch n {
+	case 0:
 		return b
-	case n == 1:
+	case 1:
 		return append(b, byte(OptPad1))
 	default:
 		b = append(b, byte(OptPadN), byte(n-2))

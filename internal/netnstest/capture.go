@@ -1,130 +1,38 @@
 package netnstest
 
 import (
-	"errors"
-	"fmt"
-	"net/netip"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/mip6mesh/mip6mesh/internal/netns"
 )
 
 // IPv6 next header numbers used by the assertions of data-plane tests.
 const (
-	NextHeaderIPv6   = 41 // IPv6-in-IPv6 (RFC 2473)
-	NextHeaderRoute  = 43 // routing header, e.g. an SRH
-	NextHeaderICMPv6 = 58
+	NextHeaderIPv6   = netns.NextHeaderIPv6
+	NextHeaderRoute  = netns.NextHeaderRoute
+	NextHeaderICMPv6 = netns.NextHeaderICMPv6
 )
 
 // Packet is an IPv6 packet seen on a captured interface.
-type Packet struct {
-	Outgoing   bool // sent by this namespace rather than received
-	Src, Dst   netip.Addr
-	NextHeader uint8
-	Payload    []byte // everything after the fixed 40-byte header
-}
+type Packet = netns.Packet
 
-// Inner parses Payload as an encapsulated IPv6 packet (next header 41).
-func (p Packet) Inner() (Packet, error) {
-	if p.NextHeader != NextHeaderIPv6 {
-		return Packet{}, fmt.Errorf("next header %d is not IPv6-in-IPv6", p.NextHeader)
-	}
-	inner, err := parseIPv6(p.Payload)
-	inner.Outgoing = p.Outgoing
-	return inner, err
-}
+// Capture records the IPv6 packets that an interface sends and receives.
+type Capture = netns.Capture
 
-func (p Packet) String() string {
-	dir := "in"
-	if p.Outgoing {
-		dir = "out"
-	}
-	return fmt.Sprintf("%s %s > %s nh %d len %d", dir, p.Src, p.Dst, p.NextHeader, len(p.Payload))
-}
-
-// Capture records the IPv6 packets that an interface sends and receives,
-// through an AF_PACKET socket. Packets queue in the socket until Packets
-// drains them, so no goroutine is involved.
-type Capture struct {
-	fd int
-}
+// Snapshot is a namespace's routing state in comparable form.
+type Snapshot = netns.Snapshot
 
 // Capture starts capturing on ifname; the socket is closed when the test ends.
 func (ns *NS) Capture(t testing.TB, ifname string) *Capture {
 	t.Helper()
-	index, err := ns.LinkIndex(ifname)
+	c, err := ns.NS.Capture(ifname)
 	if err != nil {
-		t.Fatalf("netnstest: capture: %v", err)
+		t.Fatalf("netnstest: %v", err)
 	}
-	var fd int
-	err = ns.Do(func() error {
-		var err error
-		fd, err = openPacketSocket(index)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("netnstest: capture on %s in %s: %v", ifname, ns.name, err)
-	}
-	c := &Capture{fd: fd}
 	t.Cleanup(func() {
-		if err := unix.Close(c.fd); err != nil {
-			t.Errorf("netnstest: close capture: %v", err)
+		if err := c.Close(); err != nil {
+			t.Errorf("netnstest: %v", err)
 		}
 	})
 	return c
-}
-
-func openPacketSocket(ifindex int) (int, error) {
-	// ETH_P_ALL, not ETH_P_IPV6: outgoing frames only reach catch-all taps.
-	proto := int(htons(unix.ETH_P_ALL))
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, proto)
-	if err != nil {
-		return -1, fmt.Errorf("af_packet socket: %w", err)
-	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: uint16(proto), Ifindex: ifindex}); err != nil {
-		_ = unix.Close(fd) // the bind error is the one to report
-		return -1, fmt.Errorf("bind af_packet socket: %w", err)
-	}
-	return fd, nil
-}
-
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-// Packets returns the packets captured since the last call, without waiting.
-// Frames that are not well-formed IPv6 are skipped.
-func (c *Capture) Packets() ([]Packet, error) {
-	var out []Packet
-	buf := make([]byte, 65536)
-	for {
-		n, from, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
-		if errors.Is(err, unix.EAGAIN) {
-			return out, nil
-		}
-		if err != nil {
-			return out, fmt.Errorf("read capture: %w", err)
-		}
-		ll, ok := from.(*unix.SockaddrLinklayer)
-		if !ok || ll.Protocol != htons(unix.ETH_P_IPV6) {
-			continue
-		}
-		pkt, err := parseIPv6(buf[:n])
-		if err != nil {
-			continue
-		}
-		pkt.Outgoing = ll.Pkttype == unix.PACKET_OUTGOING
-		out = append(out, pkt)
-	}
-}
-
-func parseIPv6(b []byte) (Packet, error) {
-	const headerLen = 40
-	if len(b) < headerLen || b[0]>>4 != 6 {
-		return Packet{}, errors.New("not an IPv6 packet")
-	}
-	return Packet{
-		Src:        netip.AddrFrom16([16]byte(b[8:24])),
-		Dst:        netip.AddrFrom16([16]byte(b[24:40])),
-		NextHeader: b[6],
-		Payload:    append([]byte(nil), b[headerLen:]...),
-	}, nil
 }

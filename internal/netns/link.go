@@ -1,10 +1,9 @@
-package netnstest
+package netns
 
 import (
 	"fmt"
 	"net"
 	"net/netip"
-	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -13,34 +12,41 @@ import (
 
 // Veth creates a veth pair with end nameA in a and end nameB in b and
 // brings both ends up. The pair disappears with either namespace.
-func Veth(t testing.TB, a, b *NS, nameA, nameB string) {
-	t.Helper()
+func Veth(a, b *NS, nameA, nameB string) error {
 	veth := &netlink.Veth{
 		LinkAttrs:     netlink.LinkAttrs{Name: nameA},
 		PeerName:      nameB,
 		PeerNamespace: netlink.NsFd(b.handle),
 	}
 	if err := a.nl.LinkAdd(veth); err != nil {
-		t.Fatalf("netnstest: veth %s/%s - %s/%s: %v", a.name, nameA, b.name, nameB, err)
+		return fmt.Errorf("veth %s/%s - %s/%s: %w", a.name, nameA, b.name, nameB, err)
 	}
-	for _, end := range []struct {
-		ns   *NS
-		name string
-	}{{a, nameA}, {b, nameB}} {
-		if err := end.ns.LinkUp(end.name); err != nil {
-			t.Fatalf("netnstest: %v", err)
-		}
+	if err := a.LinkUp(nameA); err != nil {
+		return err
 	}
+	return b.LinkUp(nameB)
 }
 
 // LinkUp sets the interface ifname up.
-func (ns *NS) LinkUp(ifname string) error {
+func (ns *NS) LinkUp(ifname string) error { return ns.setLink(ifname, true) }
+
+// LinkDown sets the interface ifname down. The kernel then drops the
+// interface's IPv6 addresses and the routes through it (unless
+// net.ipv6.conf.<if>.keep_addr_on_down is set); LinkUp does not bring
+// them back.
+func (ns *NS) LinkDown(ifname string) error { return ns.setLink(ifname, false) }
+
+func (ns *NS) setLink(ifname string, up bool) error {
+	state, set := "up", ns.nl.LinkSetUp
+	if !up {
+		state, set = "down", ns.nl.LinkSetDown
+	}
 	link, err := ns.nl.LinkByName(ifname)
 	if err == nil {
-		err = ns.nl.LinkSetUp(link)
+		err = set(link)
 	}
 	if err != nil {
-		return fmt.Errorf("link %s up in %s: %w", ifname, ns.name, err)
+		return fmt.Errorf("link %s %s in %s: %w", ifname, state, ns.name, err)
 	}
 	return nil
 }
@@ -69,6 +75,24 @@ func (ns *NS) AddAddr(ifname string, prefix netip.Prefix) error {
 	return ns.awaitLocalRoute(prefix.Addr())
 }
 
+// HasAddr reports whether ifname holds the address a.
+func (ns *NS) HasAddr(ifname string, a netip.Addr) (bool, error) {
+	link, err := ns.nl.LinkByName(ifname)
+	if err != nil {
+		return false, fmt.Errorf("link %s in %s: %w", ifname, ns.name, err)
+	}
+	addrs, err := ns.nl.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return false, fmt.Errorf("list addresses of %s in %s: %w", ifname, ns.name, err)
+	}
+	for _, have := range addrs {
+		if got, ok := netip.AddrFromSlice(have.IP); ok && got.Unmap() == a {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // localRouteWait bounds awaitLocalRoute.
 const localRouteWait = 2 * time.Second
 
@@ -88,9 +112,17 @@ func (ns *NS) awaitLocalRoute(a netip.Addr) error {
 
 // AddRoute adds a route to dst via the gateway via (main table).
 func (ns *NS) AddRoute(dst netip.Prefix, via netip.Addr) error {
-	route := &netlink.Route{Dst: ipNet(dst), Gw: net.IP(via.AsSlice())}
+	return ns.AddRouteMetric(dst, via, 0)
+}
+
+// AddRouteMetric adds a route to dst via the gateway via with the given
+// metric (main table); 0 leaves the kernel's default metric. Two routes to
+// the same dst with different metrics coexist; the lower metric wins while
+// its interface is up.
+func (ns *NS) AddRouteMetric(dst netip.Prefix, via netip.Addr, metric int) error {
+	route := &netlink.Route{Dst: ipNet(dst), Gw: net.IP(via.AsSlice()), Priority: metric}
 	if err := ns.nl.RouteAdd(route); err != nil {
-		return fmt.Errorf("add route %s via %s in %s: %w", dst, via, ns.name, err)
+		return fmt.Errorf("add route %s via %s metric %d in %s: %w", dst, via, metric, ns.name, err)
 	}
 	return nil
 }
