@@ -15,7 +15,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 }
 
 func TestConfigCheckNamesTheBadValue(t *testing.T) {
-	c := Config{Mode: "standalone", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
+	c := Config{Mode: "standalone", MHSocket: "af_packet", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
 		HomeAddress: netip.MustParseAddr("2001:db8:2::100")}
 	if err := c.check(); err == nil || !strings.Contains(err.Error(), "2001:db8:2::100") {
 		t.Errorf("home address off the prefix: %v", err)

@@ -10,9 +10,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
 )
@@ -25,22 +22,5 @@ that changes, and serves /status (JSON) and /healthz on NSM_LISTEN_ON.`
 
 func main() {
 	var cfg Config
-	if err := cli.Load(&cfg, about, os.Args[1:], os.Stdout); err != nil {
-		cli.Exit("nsc-mobile", err)
-	}
-	log, err := cli.Logger(cfg.LogLevel, os.Stderr)
-	if err != nil {
-		cli.Exit("nsc-mobile", err)
-	}
-	if err := runUntilSignalled(cfg, log); err != nil {
-		log.Error("mobile node stopped", "error", err)
-		os.Exit(1)
-	}
-}
-
-// runUntilSignalled runs until SIGINT or SIGTERM.
-func runUntilSignalled(cfg Config, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, cfg, log)
+	cli.Main("nsc-mobile", about, &cfg, func(ctx context.Context, log *slog.Logger) error { return run(ctx, cfg, log) })
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
+
+	"github.com/mip6mesh/mip6mesh/internal/mhio"
 )
 
 // Config is read from NSM_* environment variables.
@@ -16,11 +19,18 @@ type Config struct {
 	AllowedHomes     []netip.Addr  `split_words:"true" desc:"if set, only these home addresses may register (comma separated)"`
 	MaxLifetime      time.Duration `split_words:"true" default:"5m" desc:"the longest binding lifetime granted"`
 	RefreshAdvice    float64       `split_words:"true" default:"0.5" desc:"fraction of the lifetime after which a mobile node is advised to refresh (Binding Refresh Advice); 0 turns the option off"`
+	MHSocket         string        `split_words:"true" default:"af_packet" desc:"how Mobility Header packets are received: af_packet (works on every kernel), raw_mh (kernel MIP6; needs xfrm route-optimisation states for packets with a Home Address option or a type 2 routing header, which are not installed yet) or auto (raw_mh where the kernel has MIP6)"`
 	ListenOn         string        `split_words:"true" default:"localhost:9480" desc:"address of the HTTP endpoints /bindings, /metrics and /healthz"`
 	LogLevel         string        `split_words:"true" default:"INFO" desc:"DEBUG, INFO, WARN or ERROR"`
 }
 
+// LogLevelName implements cli.Daemon.
+func (c *Config) LogLevelName() string { return c.LogLevel }
+
 func (c *Config) check() error {
+	if !slices.Contains([]string{"af_packet", "raw_mh", "auto"}, c.MHSocket) {
+		return fmt.Errorf("NSM_MH_SOCKET %q: want af_packet, raw_mh or auto", c.MHSocket)
+	}
 	if c.Mode != "standalone" {
 		return fmt.Errorf("NSM_MODE %q: only standalone is available", c.Mode)
 	}
@@ -33,4 +43,12 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+// mhMode is the mhio mode NSM_MH_SOCKET asks for ("" lets mhio detect it).
+func (c *Config) mhMode() mhio.Mode {
+	if c.MHSocket == "auto" {
+		return ""
+	}
+	return mhio.Mode(c.MHSocket)
 }

@@ -16,7 +16,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 
 func TestConfigCheckNamesTheBadValue(t *testing.T) {
 	good := func() Config {
-		return Config{Mode: "standalone", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
+		return Config{Mode: "standalone", MHSocket: "af_packet", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
 			HomeAgentAddress: netip.MustParseAddr("2001:db8:1::1")}
 	}
 	cases := []struct {

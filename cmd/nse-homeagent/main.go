@@ -9,9 +9,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
 )
@@ -24,22 +21,5 @@ traffic for each registered home address to its care-of address, and serves
 
 func main() {
 	var cfg Config
-	if err := cli.Load(&cfg, about, os.Args[1:], os.Stdout); err != nil {
-		cli.Exit("nse-homeagent", err)
-	}
-	log, err := cli.Logger(cfg.LogLevel, os.Stderr)
-	if err != nil {
-		cli.Exit("nse-homeagent", err)
-	}
-	if err := runUntilSignalled(cfg, log); err != nil {
-		log.Error("home agent stopped", "error", err)
-		os.Exit(1)
-	}
-}
-
-// runUntilSignalled runs until SIGINT or SIGTERM.
-func runUntilSignalled(cfg Config, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return run(ctx, cfg, log)
+	cli.Main("nse-homeagent", about, &cfg, func(ctx context.Context, log *slog.Logger) error { return run(ctx, cfg, log) })
 }

@@ -40,7 +40,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer cli.CloseLogged(log, "data plane", dp.Close)
 
 	log.Info("phase 2: open the mobility header sockets")
-	conn, err := mhio.Open(ctx, mhio.Config{Instance: cfg.Instance, Interfaces: cfg.Interfaces, Logger: log})
+	conn, err := mhio.Open(ctx, mhio.Config{Instance: cfg.Instance, Mode: cfg.mhMode(), Interfaces: cfg.Interfaces, Logger: log})
 	if err != nil {
 		return fmt.Errorf("mobility header i/o: %w", err)
 	}

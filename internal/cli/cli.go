@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 
 	"github.com/kelseyhightower/envconfig"
@@ -81,4 +84,32 @@ func Variables(spec any) ([]string, error) {
 		return nil, err
 	}
 	return strings.Fields(sb.String()), nil
+}
+
+// Daemon is a binary's configuration: filled from the environment, it
+// names its log level.
+type Daemon interface {
+	LogLevelName() string
+}
+
+// Main is both binaries' main: it loads cfg (or prints --help), makes the
+// logger, and calls run until SIGINT or SIGTERM. It exits 1 when run fails.
+func Main(name, about string, cfg Daemon, run func(context.Context, *slog.Logger) error) {
+	if err := Load(cfg, about, os.Args[1:], os.Stdout); err != nil {
+		Exit(name, err)
+	}
+	log, err := Logger(cfg.LogLevelName(), os.Stderr)
+	if err != nil {
+		Exit(name, err)
+	}
+	if err := runUntilSignalled(log, run); err != nil {
+		log.Error(name+" stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func runUntilSignalled(log *slog.Logger, run func(context.Context, *slog.Logger) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, log)
 }

@@ -61,12 +61,7 @@ func exitStderr(err error) string {
 // own decoder, the BA our Home Agent sends: type 2 routing header to the
 // home address, status, sequence and lifetime; then the refusals.
 func TestIndependentMobileNode(t *testing.T) {
-	l := newLab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := l.StartHomeAgent(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := newLabWithHomeAgent(t)
 	hoa := "--hoa=" + lab.HoA.String()
 	steps := []struct {
 		name   string
@@ -80,6 +75,8 @@ func TestIndependentMobileNode(t *testing.T) {
 		{"an older sequence gets 135", []string{hoa, "--seq=3", "--lifetime=30"}, "BA", 135, 7},
 		{"a home address off the home prefix gets 132", []string{"--hoa=2001:db8:99::1", "--seq=1"}, "BA", 132, 1},
 		{"an unknown MH type gets binding error 2", []string{hoa, "--seq=9", "--mhtype=42"}, "BE", 2, 0},
+		{"data with a home address option from another care-of address gets binding error 1",
+			[]string{"--hoa=2001:db8:1::200", "--seq=0", "--hao-data"}, "BE", 1, 0},
 		{"deregistration is accepted", []string{hoa, "--seq=8", "--lifetime=0"}, "BA", 0, 8},
 	}
 	for _, s := range steps {
@@ -123,12 +120,7 @@ func assertBinding(t *testing.T, l *lab.Lab, want bool) {
 // TestMalformedBindingUpdatesCreateNoState sends broken BUs from scapy:
 // each is answered only as RFC 6275 §9.2 says, and none creates a binding.
 func TestMalformedBindingUpdatesCreateNoState(t *testing.T) {
-	l := newLab(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := l.StartHomeAgent(ctx); err != nil {
-		t.Fatal(err)
-	}
+	l := newLabWithHomeAgent(t)
 	hoa := "--hoa=" + lab.HoA.String()
 	for _, c := range []struct {
 		malform string
@@ -148,4 +140,17 @@ func TestMalformedBindingUpdatesCreateNoState(t *testing.T) {
 		}
 	}
 	assertBinding(t, l, false)
+}
+
+// newLabWithHomeAgent builds the lab and starts only the Home Agent: the
+// test plays the mobile node itself.
+func newLabWithHomeAgent(t *testing.T) *lab.Lab {
+	t.Helper()
+	l := newLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := l.StartHomeAgent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

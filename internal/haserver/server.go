@@ -19,6 +19,8 @@ type Conn interface {
 	// receive check gives its length and an *mh.Error.
 	Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, error)
 	Send(pkt []byte) error
+	// SendParameterProblem answers an ICMPv6 Parameter Problem, rate
+	// limited as RFC 4443 §2.4 requires.
 	SendParameterProblem(invoking []byte, code uint8, pointer uint32) error
 }
 
@@ -29,7 +31,7 @@ type Server struct {
 	address netip.Addr // the Home Agent address BAs are sent from
 	metrics *Metrics
 	log     *slog.Logger
-	limiter *rateLimiter // Binding Errors and ICMPv6 errors
+	limiter *rateLimiter // Binding Errors (the Conn limits ICMPv6 errors itself)
 }
 
 // New returns a Server answering from address. metrics may be nil.
@@ -41,8 +43,8 @@ func New(conn Conn, ha *homeagent.HomeAgent, address netip.Addr, metrics *Metric
 		limiter: newRateLimiter(errorsPerSecond, time.Now)}
 }
 
-// errorsPerSecond bounds the Binding Errors and ICMPv6 errors sent
-// (RFC 6275 §9.3.1 and RFC 4443 §2.4 ask for rate limiting).
+// errorsPerSecond bounds the Binding Errors sent (RFC 6275 §9.3.1 asks for
+// rate limiting).
 const errorsPerSecond = 10
 
 // Serve processes packets until ctx is done or the Conn fails.
@@ -101,10 +103,10 @@ func (s *Server) handleBindingUpdate(ctx context.Context, p *mh.Packet, bu *mh.B
 func (s *Server) rejectPacket(pkt []byte, p *mh.Packet, e *mh.Error) {
 	s.metrics.decodeErrors.WithLabelValues(causeOf(e)).Inc()
 	switch {
-	case e.Action == mh.ActionParameterProblem && s.limiter.allow():
+	case e.Action == mh.ActionParameterProblem:
 		s.log.Info("answering parameter problem", "from", p.Src, "error", e)
 		if err := s.conn.SendParameterProblem(pkt, e.Code, uint32(e.Pointer)); err != nil {
-			s.log.Error("parameter problem not sent", "to", p.Src, "error", err)
+			s.log.Warn("parameter problem not sent", "to", p.Src, "error", err)
 		}
 	case e.Action == mh.ActionBindingError:
 		s.sendBindingError(p, e.Status)

@@ -13,7 +13,8 @@ network namespace:
 --mhtype other than 5 sends a Mobility Header of that type with the BU's
 body, to provoke a Binding Error. --malform breaks the BU: "checksum" (a
 wrong checksum), "option" (an Alternate Care-of Address option at the wrong
-alignment), "headerlen" (Header Len 0, too small for a BU). The JSON has
+alignment), "headerlen" (Header Len 0, too small for a BU). --hao-data sends
+an ICMPv6 echo request with a Home Address option instead of a BU. The JSON has
 "answer": null when nothing came back in time.
 """
 import argparse
@@ -27,7 +28,7 @@ from socket import inet_pton
 from scapy.all import AsyncSniffer, raw, send, conf
 from scapy.utils import checksum
 from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrRouting, HAO,
-                                ICMPv6ParamProblem, MIP6MH_BU, MIP6MH_BA, MIP6MH_BE,
+                                ICMPv6EchoRequest, ICMPv6ParamProblem, MIP6MH_BU, MIP6MH_BA, MIP6MH_BE,
                                 MIP6OptBRAdvice, PseudoIPv6)
 
 conf.verb = 0
@@ -96,6 +97,7 @@ def main():
     ap.add_argument("--mhtype", type=int, default=5)
     ap.add_argument("--timeout", type=float, default=3)
     ap.add_argument("--malform", default="")
+    ap.add_argument("--hao-data", action="store_true")
     a = ap.parse_args()
 
     bu = (IPv6(src=a.coa, dst=a.ha) /
@@ -105,10 +107,17 @@ def main():
         bu[MIP6MH_BU].mhtype = a.mhtype
     if a.malform:
         bu = malformed(bu, a.malform, a.hoa, a.ha)
+    if a.hao_data:
+        bu = (IPv6(src=a.coa, dst=a.ha) / IPv6ExtHdrDestOpt(options=[HAO(hoa=a.hoa)]) /
+              ICMPv6EchoRequest(id=1, seq=1))
 
     def is_answer(p):
+        # A data packet with a Home Address option also draws the kernel's
+        # own Parameter Problem (no kernel MIP6): wait for the Binding Error.
+        icmp_ok = not a.hao_data
         return (p.haslayer(IPv6) and p[IPv6].src == a.ha and p[IPv6].dst == a.coa
-                and (p.haslayer(MIP6MH_BA) or p.haslayer(MIP6MH_BE) or p.haslayer(ICMPv6ParamProblem)))
+                and (p.haslayer(MIP6MH_BA) or p.haslayer(MIP6MH_BE) or
+                     (icmp_ok and p.haslayer(ICMPv6ParamProblem))))
 
     sniffer = AsyncSniffer(iface=a.iface, lfilter=is_answer, count=1, timeout=a.timeout)
     sniffer.start()
