@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 )
 
@@ -36,6 +37,13 @@ type HomeAgent interface {
 // by the Home Agent to the care-of address are decapsulated and delivered
 // locally to the home address.
 //
+// A handover is make before break (RFC 6275 §11.5): Attach moves the
+// reverse tunnel to the new care-of address at once, but keeps accepting
+// tunnelled packets at the previous ones, which the Home Agent goes on
+// using until it has processed the Binding Update; Release drops a previous
+// care-of address once the Home Agent has moved, its link is gone, or the
+// caller gives up waiting.
+//
 // Implementations are safe for concurrent use.
 type MobileNode interface {
 	// Name names the driver ("seg6").
@@ -44,14 +52,27 @@ type MobileNode interface {
 	// configures the home address and blocks home-address traffic until
 	// the first Attach, so it never leaves untunnelled.
 	Start(ctx context.Context) error
-	// Attach moves the tunnel to a new point of attachment, make before
-	// break: the new care-of address accepts tunnelled packets and carries
-	// the reverse tunnel before the previous one's state is removed.
+	// Attach moves the tunnel to a new point of attachment: the new
+	// care-of address accepts tunnelled packets, then the reverse tunnel
+	// and the route to the Home Agent (Attachment.Router) switch to it.
+	// The previous care-of address keeps accepting tunnelled packets from
+	// the Home Agent until Release; attaching to it again makes it current.
 	Attach(ctx context.Context, at Attachment) error
+	// Release removes what a previous Attach left for coa, so that
+	// tunnelled packets to it are no longer accepted. It never touches the
+	// current attachment: for it, and for addresses it does not hold, it
+	// returns ErrNotPrevious and changes nothing.
+	Release(ctx context.Context, coa netip.Addr) error
 	// Close removes every kernel object the instance created (the home
-	// address included) and puts back the namespace state it changed.
+	// address and the state of previous care-of addresses included) and
+	// puts back the namespace state it changed.
 	Close() error
 }
+
+// ErrNotPrevious: MobileNode.Release of a care-of address that is not a
+// previous attachment still held (the current one, or one never attached
+// or already released).
+var ErrNotPrevious = errors.New("care-of address is not a previous attachment")
 
 // Attachment is where a mobile node is attached.
 type Attachment struct {

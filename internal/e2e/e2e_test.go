@@ -28,22 +28,19 @@ func newLab(t *testing.T) *lab.Lab {
 
 // startBoth starts the Home Agent and the mobile node and waits for the
 // registration from the first access link.
-func startBoth(t *testing.T, l *lab.Lab, haEnv ...string) (ha, mn *lab.Process) {
+func startBoth(t *testing.T, l *lab.Lab) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	ha, err := l.StartHomeAgent(ctx, haEnv...)
-	if err != nil {
+	if _, err := l.StartHomeAgent(ctx); err != nil {
 		t.Fatalf("starting the home agent: %v", err)
 	}
-	mn, err = l.StartMobileNode(ctx)
-	if err != nil {
+	if _, err := l.StartMobileNode(ctx); err != nil {
 		t.Fatalf("starting the mobile node: %v", err)
 	}
 	if err := l.WaitRegistered(ctx, lab.CoA1); err != nil {
 		t.Fatalf("registration: %v", err)
 	}
-	return ha, mn
 }
 
 // testWriter sends daemon output to the test log.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/netip"
+	"time"
 
+	"github.com/mip6mesh/mip6mesh/internal/clock"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 	"github.com/mip6mesh/mip6mesh/internal/mh"
 	"github.com/mip6mesh/mip6mesh/internal/mobilenode"
@@ -23,8 +25,17 @@ type Config struct {
 	Conn      Conn
 	DataPlane dataplane.MobileNode
 	Logger    *slog.Logger
-	// Registration configures the state machine; its Sender is the Node.
+	// Registration configures the state machine; its Sender and OnState
+	// are the Node's. Its Clock also times ReleaseAfter.
 	Registration mobilenode.Config
+	// ReleaseAfter bounds how long a previous care-of address keeps
+	// accepting tunnelled packets after a move when the Home Agent does not
+	// acknowledge the new one; 0 means DefaultReleaseAfter.
+	ReleaseAfter time.Duration
+	// LinkHolds reports whether an attachment's interface is still up and
+	// holds its care-of address; a previous care-of address whose link is
+	// gone is released at once. nil asks this process's network namespace.
+	LinkHolds func(dataplane.Attachment) bool
 }
 
 // Node is a running mobile node.
@@ -36,20 +47,37 @@ type Node struct {
 	hoa  netip.Addr
 	ha   netip.Addr
 	out  []byte // BU packet buffer, used under the Registration's lock
+	rel  releaser
 }
 
-// New returns a Node; nothing is sent before the first Attach.
+// New returns a Node; nothing is sent before the first Attach. The caller
+// must Close it.
 func New(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	n := &Node{conn: cfg.Conn, dp: cfg.DataPlane, log: cfg.Logger, hoa: cfg.Registration.HomeAddress,
 		ha: cfg.Registration.HomeAgent, out: make([]byte, 0, 256)}
 	rc := cfg.Registration
 	rc.Sender, rc.Logger = n, cfg.Logger
-	rc.OnState = n.logState
+	rc.OnState = n.onState
 	reg, err := mobilenode.New(rc)
 	if err != nil {
 		return nil, err
 	}
 	n.reg = reg
+	n.rel = releaser{dp: cfg.DataPlane, log: cfg.Logger, clock: rc.Clock, after: cfg.ReleaseAfter,
+		attached: cfg.LinkHolds, status: reg.Status}
+	if n.rel.clock == nil {
+		n.rel.clock = clock.Real{}
+	}
+	if n.rel.after <= 0 {
+		n.rel.after = DefaultReleaseAfter
+	}
+	if n.rel.attached == nil {
+		n.rel.attached = linkHolds
+	}
+	n.rel.start()
 	return n, nil
 }
 
@@ -71,10 +99,17 @@ func (n *Node) SendBindingUpdate(coa netip.Addr, bu *mh.BindingUpdate) error {
 
 // Attach moves the data plane to at, then the registration. The zero
 // Attachment means no access link is usable.
+//
+// The previous care-of address keeps accepting tunnelled packets (make
+// before break) until the registration reports the Home Agent's binding at
+// the new one, its interface is found gone, or ReleaseAfter has passed;
+// then the Node releases it from the data plane and logs "released care-of
+// address".
 func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
 	if !at.CoA.IsValid() {
 		n.log.Warn("no usable access interface")
 		_ = n.reg.Move(netip.Addr{})
+		n.rel.poke()
 		return
 	}
 	n.log.Info("attached", "care_of", at.CoA, "interface", at.Interface, "router", at.Router)
@@ -82,6 +117,7 @@ func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
 		n.log.Error("data plane attach failed", "care_of", at.CoA, "error", err)
 		return
 	}
+	n.rel.moved(at)
 	if err := n.reg.Move(at.CoA); err != nil {
 		n.log.Error("registration move failed", "care_of", at.CoA, "error", err)
 	}
@@ -139,8 +175,19 @@ func (n *Node) Deregister(ctx context.Context) error { return n.reg.Deregister(c
 // Status returns the registration's state.
 func (n *Node) Status() mobilenode.Status { return n.reg.Status() }
 
-// Close stops the registration's timers.
-func (n *Node) Close() { n.reg.Close() }
+// Close stops the registration's timers and the releasing of previous
+// care-of addresses; the data plane's Close removes what is left of them.
+func (n *Node) Close() {
+	n.rel.close()
+	n.reg.Close()
+}
+
+// onState is the registration's OnState: called with its lock held, it
+// must not block nor call it back.
+func (n *Node) onState(s mobilenode.Status) {
+	n.logState(s)
+	n.rel.poke()
+}
 
 func (n *Node) logState(s mobilenode.Status) {
 	attrs := []any{"state", s.State, "care_of", s.CareOf, "sequence", s.Sequence}

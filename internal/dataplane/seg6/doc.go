@@ -59,9 +59,20 @@
 // main: without it, tunnelled packets follow the main table's route to the
 // Home Agent, over the old link while that link is still up. Applications
 // must bind to the home address: source selection picks the care-of
-// address otherwise. Attach removes the previous care-of address's state
-// as soon as the new one carries the tunnel; packets the Home Agent still
-// sends to the old address before it processes the Binding Update are lost.
+// address otherwise.
+//
+// Handover is make before break. Attach adds the new care-of address to
+// the endpoint set with its decapsulation route, then moves the pin, the
+// encap route and tunsrc to it; the previous care-of address keeps its
+// set element and decapsulation route, so packets the Home Agent still
+// tunnels to it before it has processed the Binding Update are delivered
+// while that link is up. Release removes both. With two care-of addresses
+// in the set the nftables check stays as strict: the outer source must be
+// the Home Agent, the outer destination one of the mobile node's own
+// endpoints and the inner destination the home address. The Home Agent
+// checks the reverse direction against the binding it holds, so packets
+// reverse-tunnelled from the new care-of address before it has processed
+// the Binding Update are its to drop.
 //
 // # Limits
 //

@@ -26,7 +26,10 @@ type mobileNode struct {
 	s         *session
 	endpoints *nftables.Set
 	current   dataplane.Attachment // zero until the first Attach
-	tunsrc    tunsrcGuard
+	// previous holds the care-of addresses of earlier attachments that
+	// still accept tunnelled packets, until Release.
+	previous map[netip.Addr]struct{}
+	tunsrc   tunsrcGuard
 }
 
 // NewMobileNode returns the Mobile Node data plane for cfg (zero Kernel
@@ -36,7 +39,7 @@ func NewMobileNode(cfg dataplane.Config) (dataplane.MobileNode, error) {
 	if err := cfg.CheckMobileNode(); err != nil {
 		return nil, err
 	}
-	return &mobileNode{cfg: cfg, tunsrc: tunsrcGuard{ns: cfg.NetNS}}, nil
+	return &mobileNode{cfg: cfg, previous: map[netip.Addr]struct{}{}, tunsrc: tunsrcGuard{ns: cfg.NetNS}}, nil
 }
 
 func (mn *mobileNode) Name() string { return DriverName }
@@ -138,6 +141,7 @@ func (mn *mobileNode) tearDown() error {
 		mn.s.close(),
 	)
 	mn.s, mn.endpoints, mn.current = nil, nil, dataplane.Attachment{}
+	clear(mn.previous)
 	return err
 }
 
@@ -169,8 +173,9 @@ func (mn *mobileNode) checkAttachment(at dataplane.Attachment) error {
 	return nil
 }
 
-// attach installs the new care-of address's state, switches the reverse
-// tunnel to it, then removes the previous care-of address's state.
+// attach installs the new care-of address's state and switches the
+// reverse tunnel and the pin to it; the previous care-of address keeps its
+// decapsulation state until Release.
 func (mn *mobileNode) attach(at dataplane.Attachment) error {
 	link, err := mn.s.nl.LinkByName(at.Interface)
 	if err != nil {
@@ -181,10 +186,7 @@ func (mn *mobileNode) attach(at dataplane.Attachment) error {
 	}
 	index := link.Attrs().Index
 	k := mn.cfg.Kernel
-	if err := mn.s.addElements(mn.endpoints, addrKey(at.CoA)); err != nil {
-		return err
-	}
-	if err := mn.s.addRoute(decapRoute(k, at.CoA, rtTableLocal, mn.s.loIndex), featureSeg6); err != nil {
+	if err := mn.addEndpoint(at.CoA); err != nil {
 		return err
 	}
 	if at.Router.IsValid() {
@@ -200,7 +202,47 @@ func (mn *mobileNode) attach(at dataplane.Attachment) error {
 	}
 	previous := mn.current
 	mn.current = at
-	return mn.forget(previous, at)
+	delete(mn.previous, at.CoA)
+	if previous.CoA.IsValid() && previous.CoA != at.CoA {
+		mn.previous[previous.CoA] = struct{}{}
+	}
+	if previous.Router.IsValid() && !at.Router.IsValid() {
+		return mn.s.deleteRoute(mn.pinRoute(previous.Router, 0))
+	}
+	return nil
+}
+
+// addEndpoint makes coa accept packets tunnelled by the Home Agent: an
+// element of the nftables endpoint set and a decapsulation route.
+func (mn *mobileNode) addEndpoint(coa netip.Addr) error {
+	if err := mn.s.addElements(mn.endpoints, addrKey(coa)); err != nil {
+		return err
+	}
+	return mn.s.addRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex), featureSeg6)
+}
+
+// deleteEndpoint undoes addEndpoint: the route first, so that no packet
+// is marked for a decapsulation route that is gone.
+func (mn *mobileNode) deleteEndpoint(coa netip.Addr) error {
+	return errors.Join(
+		mn.s.deleteRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex)),
+		mn.s.deleteElements(mn.endpoints, addrKey(coa)))
+}
+
+func (mn *mobileNode) Release(ctx context.Context, coa netip.Addr) error {
+	mn.mu.Lock()
+	defer mn.mu.Unlock()
+	if err := mn.phase.canProgram(ctx); err != nil {
+		return fmt.Errorf("release %s: %w", coa, err)
+	}
+	if _, ok := mn.previous[coa]; !ok {
+		return fmt.Errorf("release %s: %w", coa, dataplane.ErrNotPrevious)
+	}
+	if err := mn.deleteEndpoint(coa); err != nil {
+		return fmt.Errorf("release %s: %w", coa, err)
+	}
+	delete(mn.previous, coa)
+	return nil
 }
 
 // pinRoute is "<HA>/128 via <router> dev <link> metric 1" in main.
@@ -214,21 +256,6 @@ func (mn *mobileNode) pinRoute(router netip.Addr, link int) *netlink.Route {
 		Priority:  pinMetric,
 		Protocol:  netlink.RouteProtocol(mn.cfg.Kernel.Protocol),
 	}
-}
-
-// forget removes what previous installed and next does not reuse.
-func (mn *mobileNode) forget(previous, next dataplane.Attachment) error {
-	var errs []error
-	if previous.CoA.IsValid() && previous.CoA != next.CoA {
-		k := mn.cfg.Kernel
-		errs = append(errs,
-			mn.s.deleteRoute(decapRoute(k, previous.CoA, rtTableLocal, mn.s.loIndex)),
-			mn.s.deleteElements(mn.endpoints, addrKey(previous.CoA)))
-	}
-	if previous.Router.IsValid() && !next.Router.IsValid() {
-		errs = append(errs, mn.s.deleteRoute(mn.pinRoute(previous.Router, 0)))
-	}
-	return errors.Join(errs...)
 }
 
 func (mn *mobileNode) Close() error {
