@@ -85,3 +85,24 @@ func benchMarshal(b *testing.B, p *mh.Packet, msg mh.Message) {
 		b.SetBytes(int64(len(out)))
 	}
 }
+
+func BenchmarkMarshalMHBU(b *testing.B) {
+	benchMarshalMH(b, &mh.BindingUpdate{Sequence: 7, Flags: mh.FlagA | mh.FlagH, Lifetime: 60})
+}
+
+func BenchmarkMarshalMHBA(b *testing.B) {
+	benchMarshalMH(b, &mh.BindingAck{Sequence: 7, Lifetime: 60, Options: mh.Options{mh.RefreshAdvice(45)}})
+}
+
+// benchMarshalMH appends the Mobility Header alone, checksum included.
+func benchMarshalMH(b *testing.B, msg mh.Message) {
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := mh.Append(buf[:0], msg, careOf, homeAgent)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(out)))
+	}
+}

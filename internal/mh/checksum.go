@@ -33,9 +33,18 @@ func VerifyChecksum(mh []byte, src, dst netip.Addr) bool {
 
 func pseudoHeaderSum(src, dst netip.Addr, length int) uint64 {
 	s, d := src.As16(), dst.As16()
-	sum := sumWords(0, s[:])
-	sum = sumWords(sum, d[:])
+	return pseudoHeaderSumRaw(s[:], d[:], length)
+}
+
+// pseudoHeaderSumRaw is pseudoHeaderSum over addresses as 16 wire octets.
+func pseudoHeaderSumRaw(src, dst []byte, length int) uint64 {
+	sum := sumWords(sumWords(0, src[:16]), dst[:16])
 	return sum + uint64(uint32(length)>>16) + uint64(length&0xffff) + ProtoMH
+}
+
+// verifyChecksumRaw is VerifyChecksum with the addresses as wire octets.
+func verifyChecksumRaw(mh, src, dst []byte) bool {
+	return fold(sumWords(pseudoHeaderSumRaw(src, dst, len(mh)), mh)) == 0xffff
 }
 
 // sumWords adds b to sum as big-endian 16-bit words, padding an odd tail

@@ -45,6 +45,10 @@ type Packet struct {
 	Header   Header
 	MH       []byte
 	MHOffset int // where MH starts in the packet
+
+	// Offsets in the decoded packet of the Home Address option's and the
+	// routing header's addresses (0: absent), for the checksum.
+	homeAddressAt, routingAddressAt int
 }
 
 // PseudoSource is the source address of the checksum pseudo-header: the
@@ -182,18 +186,30 @@ func (p *Packet) decodeHomeAddress(data []byte, at int) error {
 	if p.HomeAddress.IsValid() {
 		return dropErr(ErrHomeAddress, "more than one home address option")
 	}
-	hoa := netip.AddrFrom16([16]byte(data))
+	hoa := [16]byte(data)
 	if !usableHomeAddress(hoa) {
-		return dropErr(ErrHomeAddress, "home address %s is not a unicast global address", hoa)
+		return dropErr(ErrHomeAddress, "home address %s is not a unicast global address", netip.AddrFrom16(hoa))
 	}
-	p.HomeAddress = hoa
+	p.HomeAddress, p.homeAddressAt = netip.AddrFrom16(hoa), at+2
 	return nil
 }
 
-// usableHomeAddress rules out what RFC 6275 §6.3 forbids in the option.
-func usableHomeAddress(a netip.Addr) bool {
-	return !a.IsMulticast() && !a.IsLoopback() && !a.IsLinkLocalUnicast() &&
-		!a.IsUnspecified() && !a.Is4In6()
+// usableHomeAddress rules out what RFC 6275 §6.3 forbids in the option:
+// multicast, link-local, loopback, unspecified and IPv4-mapped addresses.
+// It reads the octets because it runs for every Binding Update.
+func usableHomeAddress(a [16]byte) bool {
+	hi, lo := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(a[8:])
+	switch {
+	case a[0] == 0xff: // multicast
+		return false
+	case a[0] == 0xfe && a[1]&0xc0 == 0x80: // link-local
+		return false
+	case hi == 0 && lo <= 1: // unspecified, loopback
+		return false
+	case hi == 0 && lo>>32 == 0xffff: // IPv4-mapped
+		return false
+	}
+	return true
 }
 
 // decodeRouting reads a routing header h found at offset off: a type 2
@@ -219,7 +235,24 @@ func (p *Packet) decodeRouting(h []byte, off int) error {
 		return dropErr(ErrRoutingHeader, "more than one type 2 routing header")
 	}
 	p.RoutingAddress, p.SegmentsLeft = netip.AddrFrom16([16]byte(h[8:24])), left
+	p.routingAddressAt = off + 8
 	return nil
+}
+
+// pseudoSourceAt and pseudoDestinationAt locate in the decoded packet the
+// addresses PseudoSource and PseudoDestination return.
+func (p *Packet) pseudoSourceAt() int {
+	if p.homeAddressAt > 0 {
+		return p.homeAddressAt
+	}
+	return 8
+}
+
+func (p *Packet) pseudoDestinationAt() int {
+	if p.routingAddressAt > 0 && p.SegmentsLeft > 0 {
+		return p.routingAddressAt
+	}
+	return 24
 }
 
 // decodeMobilityHeader checks the Mobility Header at offset off.
@@ -230,7 +263,7 @@ func (p *Packet) decodeMobilityHeader(b []byte, off int) error {
 		return shift(err, off)
 	}
 	p.MH = b[off : off+h.Length]
-	if !VerifyChecksum(p.MH, p.PseudoSource(), p.PseudoDestination()) {
+	if !verifyChecksumRaw(p.MH, b[p.pseudoSourceAt():], b[p.pseudoDestinationAt():]) {
 		return dropErr(ErrChecksum, "checksum %#04x from %s", h.Checksum, p.Src)
 	}
 	if !h.Type.Known() {
