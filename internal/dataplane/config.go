@@ -3,6 +3,7 @@ package dataplane
 import (
 	"net/netip"
 	"regexp"
+	"strings"
 
 	"github.com/vishvananda/netns"
 )
@@ -35,6 +36,11 @@ type Config struct {
 	HomePrefix netip.Prefix
 	// HomeAddress is the mobile node's home address (MobileNode only).
 	HomeAddress netip.Addr
+	// HomeLink is the interface of a real home link (HomeAgent only): the
+	// Home Agent answers neighbour discovery on it for every bound home
+	// address (proxy ND, RFC 6275 section 10.4.1). Empty means a virtual
+	// home network: the home prefix is routed to the Home Agent.
+	HomeLink string
 	// Kernel holds the numbers that mark this instance's kernel objects.
 	Kernel Kernel
 }
@@ -90,6 +96,9 @@ func orDefault[T uint8 | uint32](v, def T) T {
 func (c Config) CheckHomeAgent() error {
 	if err := c.checkCommon(); err != nil {
 		return err
+	}
+	if c.HomeLink != "" && !validLinkName(c.HomeLink) {
+		return badValue("Config.HomeLink", c.HomeLink, "want an interface name: 1-15 bytes, no '/', ':' or white space")
 	}
 	return checkTable("Config.Kernel.ForwardTable", c.Kernel.ForwardTable, c.Kernel.Table, true)
 }
@@ -168,6 +177,16 @@ func CheckCareOfAddress(prefix netip.Prefix, coa netip.Addr) error {
 		return badValue("care-of address", coa, "inside home prefix "+prefix.String())
 	}
 	return nil
+}
+
+// validLinkName applies the kernel's rules for interface names
+// (dev_valid_name): shorter than IFNAMSIZ (16), not "." or "..", and
+// without '/', ':' or white space.
+func validLinkName(name string) bool {
+	if name == "" || len(name) > 15 || name == "." || name == ".." {
+		return false
+	}
+	return !strings.ContainsAny(name, "/: \t\n\v\f\r")
 }
 
 func isGlobalUnicast(a netip.Addr) bool {

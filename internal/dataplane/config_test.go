@@ -117,3 +117,26 @@ func TestFeatureErrorIsErrUnsupported(t *testing.T) {
 		t.Errorf("%v does not match both ErrUnsupported and its cause", err)
 	}
 }
+
+// TestCheckHomeLink: a home link, when set, must be a valid interface name
+// for the Home Agent; the Mobile Node ignores the field.
+func TestCheckHomeLink(t *testing.T) {
+	for _, name := range []string{"", "eth0", "home.100", "a23456789012345"} {
+		cfg := validConfig()
+		cfg.HomeLink = name
+		if err := cfg.CheckHomeAgent(); err != nil {
+			t.Errorf("HomeLink %q: %v", name, err)
+		}
+	}
+	for _, name := range []string{"..", "a/b", "eth0:1", "home link", "a234567890123456"} {
+		cfg := validConfig()
+		cfg.HomeLink = name
+		var verr *dataplane.ValueError
+		if err := cfg.CheckHomeAgent(); !errors.As(err, &verr) || verr.Field != "Config.HomeLink" {
+			t.Errorf("HomeLink %q: got %v, want a ValueError for Config.HomeLink", name, err)
+		}
+		if err := cfg.CheckMobileNode(); err != nil {
+			t.Errorf("mobile node with HomeLink %q: %v", name, err)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func (c *queueConn) sentPackets(t *testing.T, n int) []mh.Packet {
 type nopDataPlane struct{}
 
 func (nopDataPlane) Bind(context.Context, netip.Addr, netip.Addr) error { return nil }
-func (nopDataPlane) Unbind(context.Context, netip.Addr) error            { return nil }
+func (nopDataPlane) Unbind(context.Context, netip.Addr) error           { return nil }
 
 // serve runs a Server over a queueConn until the test ends.
 func serve(t *testing.T) (*queueConn, *homeagent.HomeAgent, *haserver.Metrics) {

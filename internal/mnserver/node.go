@@ -113,10 +113,12 @@ func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
 		return
 	}
 	n.log.Info("attached", "care_of", at.CoA, "interface", at.Interface, "router", at.Router)
+	t0 := time.Now()
 	if err := n.dp.Attach(ctx, at); err != nil {
 		n.log.Error("data plane attach failed", "care_of", at.CoA, "error", err)
 		return
 	}
+	n.log.Info("DEBUG dp attach took", "d", time.Since(t0))
 	n.rel.moved(at)
 	if err := n.reg.Move(at.CoA); err != nil {
 		n.log.Error("registration move failed", "care_of", at.CoA, "error", err)
@@ -159,6 +161,9 @@ func (n *Node) dispatch(p *mh.Packet, ba *mh.BindingAck, be *mh.BindingError) {
 			return
 		}
 		n.reg.HandleAck(p.Src, ba)
+		// A BA that leaves the binding where it was (a move back to the
+		// bound care-of address) changes no state OnState reports.
+		n.rel.poke()
 	case mh.TypeBindingError:
 		if err := be.Unmarshal(p.MH); err == nil {
 			n.log.Warn("binding error received", "from", p.Src, "status", be.Status, "home_address", be.HomeAddress)

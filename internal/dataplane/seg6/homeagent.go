@@ -25,6 +25,7 @@ type homeAgent struct {
 	bindings *nftables.Set
 	bound    map[netip.Addr]netip.Addr // home address -> care-of address
 	tunsrc   tunsrcGuard
+	proxy    proxyND // real home link only
 }
 
 // NewHomeAgent returns the Home Agent data plane for cfg (zero Kernel
@@ -38,6 +39,7 @@ func NewHomeAgent(cfg dataplane.Config) (dataplane.HomeAgent, error) {
 		cfg:    cfg,
 		bound:  make(map[netip.Addr]netip.Addr),
 		tunsrc: tunsrcGuard{ns: cfg.NetNS},
+		proxy:  newProxyND(cfg),
 	}, nil
 }
 
@@ -53,6 +55,9 @@ func (ha *homeAgent) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("seg6 home agent start: %w", err)
 	}
+	if err := ha.proxy.find(s); err != nil {
+		return fmt.Errorf("seg6 home agent start: %w", errors.Join(err, s.close()))
+	}
 	ha.s = s
 	if err := ha.setUp(); err != nil {
 		return fmt.Errorf("seg6 home agent start: %w", errors.Join(err, ha.tearDown()))
@@ -67,6 +72,9 @@ func (ha *homeAgent) setUp() error {
 		return err
 	}
 	if err := ha.s.checkForwarding(); err != nil {
+		return err
+	}
+	if err := ha.proxy.start(ha.s); err != nil {
 		return err
 	}
 	if err := ha.tunsrc.remember(ha.cfg.HomeAgent); err != nil {
@@ -93,13 +101,14 @@ func (ha *homeAgent) setUp() error {
 // removeLeftovers deletes what a previous run of this instance left,
 // keeping a moved local rule in place (no gap in local delivery).
 func (ha *homeAgent) removeLeftovers() error {
-	return errors.Join(ha.s.sweep(ha.cfg.Kernel.Protocol), ha.s.deleteTable(ha.cfg.Instance))
+	return errors.Join(ha.s.sweep(ha.cfg.Kernel.Protocol), ha.s.deleteTable(ha.cfg.Instance), ha.proxy.sweep(ha.s))
 }
 
 // tearDown undoes setUp and closes the session; it tolerates a partial setUp.
 func (ha *homeAgent) tearDown() error {
 	k := ha.cfg.Kernel
 	err := errors.Join(
+		ha.proxy.stop(ha.s),
 		ha.s.restoreLocalRule(k),
 		ha.s.sweep(k.Protocol),
 		ha.s.deleteTable(ha.cfg.Instance),
@@ -137,7 +146,9 @@ func (ha *homeAgent) checkBinding(hoa, coa netip.Addr) error {
 }
 
 // bind accepts the new care-of address, then switches the encap route,
-// then forgets the previous care-of address: make before break.
+// then (for a new binding on a real home link) answers for hoa there, then
+// forgets the previous care-of address: make before break. A failed bind
+// leaves the state as it was.
 func (ha *homeAgent) bind(hoa, coa netip.Addr) error {
 	egress, err := ha.s.egressTo(coa)
 	if err != nil {
@@ -153,6 +164,11 @@ func (ha *homeAgent) bind(hoa, coa netip.Addr) error {
 			err = errors.Join(err, ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
 		}
 		return err
+	}
+	if !rebinding {
+		if err := ha.proxy.add(ha.s, hoa); err != nil {
+			return errors.Join(err, ha.s.deleteRoute(route), ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
+		}
 	}
 	ha.bound[hoa] = coa
 	if rebinding && previous != coa {
@@ -170,6 +186,9 @@ func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 	coa, ok := ha.bound[hoa]
 	if !ok {
 		return fmt.Errorf("unbind %s: %w", hoa, dataplane.ErrNotBound)
+	}
+	if err := ha.proxy.remove(ha.s, hoa); err != nil {
+		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	k := ha.cfg.Kernel
 	route := encapRoute(k, hostNet(hoa), coa, 0, k.ForwardTable)
