@@ -15,6 +15,9 @@ if [[ ${EUID} -ne 0 ]]; then
 	echo "demo.sh: needs root (it creates network namespaces): sudo ./demo.sh" >&2
 	exit 1
 fi
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
+	PATH="/usr/local/go/bin:${PATH}" # sudo's secure_path often lacks it
+fi
 if ! command -v go >/dev/null 2>&1; then
 	echo "demo.sh: go not found in PATH; install Go (see go.mod for the version)." >&2
 	echo "         Under sudo, PATH may lack it: sudo env PATH=\"\$PATH\" ./demo.sh" >&2

@@ -113,12 +113,10 @@ func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
 		return
 	}
 	n.log.Info("attached", "care_of", at.CoA, "interface", at.Interface, "router", at.Router)
-	t0 := time.Now()
 	if err := n.dp.Attach(ctx, at); err != nil {
 		n.log.Error("data plane attach failed", "care_of", at.CoA, "error", err)
 		return
 	}
-	n.log.Info("DEBUG dp attach took", "d", time.Since(t0))
 	n.rel.moved(at)
 	if err := n.reg.Move(at.CoA); err != nil {
 		n.log.Error("registration move failed", "care_of", at.CoA, "error", err)
