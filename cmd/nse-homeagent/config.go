@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 	"github.com/mip6mesh/mip6mesh/internal/mhio"
 )
 
@@ -15,6 +16,7 @@ type Config struct {
 	Instance         string        `default:"ha" desc:"names this instance's kernel objects: nftables tables mip6mesh-<instance> (signalling) and mip6mesh-dp-<instance> (tunnels)"`
 	HomePrefix       netip.Prefix  `split_words:"true" required:"true" desc:"the home prefix whose addresses this agent serves, e.g. 2001:db8:1::/64"`
 	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"this agent's address: the tunnel endpoint and the source of its Binding Acknowledgements"`
+	HomeLink         string        `split_words:"true" desc:"interface of a real home link on which the agent answers neighbour discovery for registered home addresses (proxy ND); empty: the home prefix is routed to the agent"`
 	Interfaces       []string      `desc:"interfaces to receive Binding Updates on, comma separated; empty: all"`
 	AllowedHomes     []netip.Addr  `split_words:"true" desc:"if set, only these home addresses may register (comma separated)"`
 	MaxLifetime      time.Duration `split_words:"true" default:"5m" desc:"the longest binding lifetime granted"`
@@ -43,6 +45,12 @@ func (c *Config) check() error {
 		}
 	}
 	return nil
+}
+
+// dataPlane is the data-plane configuration of this agent.
+func (c *Config) dataPlane() dataplane.Config {
+	return dataplane.Config{Instance: c.Instance, HomeAgent: c.HomeAgentAddress, HomePrefix: c.HomePrefix,
+		HomeLink: c.HomeLink}
 }
 
 // mhMode is the mhio mode NSM_MH_SOCKET asks for ("" lets mhio detect it).

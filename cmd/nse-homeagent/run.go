@@ -32,7 +32,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer cli.CloseLogged(log, "ipv6 forwarding", restore)
-	log.Info("phase 1: start the data plane", "driver", "seg6", "instance", cfg.Instance)
+	log.Info("phase 1: start the data plane", "driver", "seg6", "instance", cfg.Instance, "home_link", cfg.HomeLink)
 	dp, err := startDataPlane(ctx, cfg)
 	if err != nil {
 		return err
@@ -59,8 +59,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 }
 
 func startDataPlane(ctx context.Context, cfg Config) (dataplane.HomeAgent, error) {
-	dp, err := seg6.NewHomeAgent(dataplane.Config{Instance: cfg.Instance, HomeAgent: cfg.HomeAgentAddress,
-		HomePrefix: cfg.HomePrefix})
+	dp, err := seg6.NewHomeAgent(cfg.dataPlane())
 	if err != nil {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}

@@ -95,6 +95,9 @@ func (ha *homeAgent) setUp() error {
 	if err := ha.s.addRule(decapRule(k)); err != nil {
 		return err
 	}
+	if err := ha.proxy.deliverSolicitations(ha.s); err != nil {
+		return err
+	}
 	return ha.s.moveLocalRule(k)
 }
 
