@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -21,6 +22,7 @@ type Config struct {
 	AllowedHomes     []netip.Addr  `split_words:"true" desc:"if set, only these home addresses may register (comma separated)"`
 	MaxLifetime      time.Duration `split_words:"true" default:"5m" desc:"the longest binding lifetime granted"`
 	RefreshAdvice    float64       `split_words:"true" default:"0.5" desc:"fraction of the lifetime after which a mobile node is advised to refresh (Binding Refresh Advice); 0 turns the option off"`
+	DataPlane        string        `envconfig:"DATAPLANE" default:"seg6" desc:"data-plane driver: seg6 (SRv6 lightweight tunnels, a route per binding; tens of thousands of bindings)"`
 	MHSocket         string        `split_words:"true" default:"af_packet" desc:"how Mobility Header packets are received: af_packet (works on every kernel), raw_mh (kernel MIP6; needs xfrm route-optimisation states for packets with a Home Address option or a type 2 routing header, which are not installed yet) or auto (raw_mh where the kernel has MIP6)"`
 	ListenOn         string        `split_words:"true" default:"localhost:9480" desc:"address of the HTTP endpoints /bindings, /metrics and /healthz"`
 	LogLevel         string        `split_words:"true" default:"INFO" desc:"DEBUG, INFO, WARN or ERROR"`
@@ -30,6 +32,9 @@ type Config struct {
 func (c *Config) LogLevelName() string { return c.LogLevel }
 
 func (c *Config) check() error {
+	if _, ok := dataPlaneDrivers[c.DataPlane]; !ok {
+		return fmt.Errorf("NSM_DATAPLANE %q: want one of %v", c.DataPlane, slices.Sorted(maps.Keys(dataPlaneDrivers)))
+	}
 	if !slices.Contains([]string{"af_packet", "raw_mh", "auto"}, c.MHSocket) {
 		return fmt.Errorf("NSM_MH_SOCKET %q: want af_packet, raw_mh or auto", c.MHSocket)
 	}

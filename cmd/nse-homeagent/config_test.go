@@ -18,7 +18,7 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 
 func TestConfigCheckNamesTheBadValue(t *testing.T) {
 	good := func() Config {
-		return Config{Mode: "standalone", MHSocket: "af_packet", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
+		return Config{Mode: "standalone", MHSocket: "af_packet", DataPlane: "seg6", HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"),
 			HomeAgentAddress: netip.MustParseAddr("2001:db8:1::1")}
 	}
 	cases := []struct {
@@ -27,6 +27,7 @@ func TestConfigCheckNamesTheBadValue(t *testing.T) {
 		want string
 	}{
 		{"nsm mode is not there yet", func(c *Config) { c.Mode = "nsm" }, `NSM_MODE "nsm"`},
+		{"unknown data plane", func(c *Config) { c.DataPlane = "ip6tnl" }, `NSM_DATAPLANE "ip6tnl"`},
 		{"link-local agent address", func(c *Config) { c.HomeAgentAddress = netip.MustParseAddr("fe80::1") }, `"fe80::1"`},
 		{"allowed home off the prefix", func(c *Config) { c.AllowedHomes = []netip.Addr{netip.MustParseAddr("2001:db8:2::1")} }, "2001:db8:2::1"},
 	}

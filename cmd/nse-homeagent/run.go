@@ -32,7 +32,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer cli.CloseLogged(log, "ipv6 forwarding", restore)
-	log.Info("phase 1: start the data plane", "driver", "seg6", "instance", cfg.Instance, "home_link", cfg.HomeLink)
+	log.Info("phase 1: start the data plane", "driver", cfg.DataPlane, "instance", cfg.Instance, "home_link", cfg.HomeLink)
 	dp, err := startDataPlane(ctx, cfg)
 	if err != nil {
 		return err
@@ -58,8 +58,13 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	return serve(ctx, cfg, conn, ha, metrics, log, start)
 }
 
+// dataPlaneDrivers are the Home Agent data planes NSM_DATAPLANE chooses from.
+var dataPlaneDrivers = map[string]func(dataplane.Config) (dataplane.HomeAgent, error){
+	"seg6": seg6.NewHomeAgent,
+}
+
 func startDataPlane(ctx context.Context, cfg Config) (dataplane.HomeAgent, error) {
-	dp, err := seg6.NewHomeAgent(cfg.dataPlane())
+	dp, err := dataPlaneDrivers[cfg.DataPlane](cfg.dataPlane())
 	if err != nil {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
