@@ -42,7 +42,9 @@ type HomeAgent interface {
 // tunnelled packets at the previous ones, which the Home Agent goes on
 // using until it has processed the Binding Update; Release drops a previous
 // care-of address once the Home Agent has moved, its link is gone, or the
-// caller gives up waiting.
+// caller gives up waiting. Reverse-tunnelled packets come from the new
+// care-of address from Attach on; a Home Agent that checks their outer
+// source (RFC 6275 §10.4.5) drops them until it has bound that address.
 //
 // Implementations are safe for concurrent use.
 type MobileNode interface {
@@ -69,9 +71,9 @@ type MobileNode interface {
 	Close() error
 }
 
-// ErrNotPrevious: MobileNode.Release of a care-of address that is not a
-// previous attachment still held (the current one, or one never attached
-// or already released).
+// ErrNotPrevious is returned by MobileNode.Release for a care-of address
+// that is not a previous attachment still held: the current one, or one
+// never attached or already released.
 var ErrNotPrevious = errors.New("care-of address is not a previous attachment")
 
 // Attachment is where a mobile node is attached.

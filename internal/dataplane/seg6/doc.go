@@ -61,18 +61,23 @@
 // must bind to the home address: source selection picks the care-of
 // address otherwise.
 //
-// Handover is make before break. Attach adds the new care-of address to
-// the endpoint set with its decapsulation route, then moves the pin, the
-// encap route and tunsrc to it; the previous care-of address keeps its
-// set element and decapsulation route, so packets the Home Agent still
-// tunnels to it before it has processed the Binding Update are delivered
-// while that link is up. Release removes both. With two care-of addresses
-// in the set the nftables check stays as strict: the outer source must be
-// the Home Agent, the outer destination one of the mobile node's own
-// endpoints and the inner destination the home address. The Home Agent
-// checks the reverse direction against the binding it holds, so packets
-// reverse-tunnelled from the new care-of address before it has processed
-// the Binding Update are its to drop.
+// Handover is make before break (RFC 6275 §11.5). Attach adds the new
+// care-of address to the endpoint set with its decapsulation route, then
+// moves the pin, the encap route and tunsrc to it; the previous care-of
+// address keeps its set element and decapsulation route, so packets the
+// Home Agent still tunnels to it before it has processed the Binding Update
+// are delivered while that link is up. Release removes both. With two
+// care-of addresses in the set the nftables check is as strict as with
+// one: outer source the Home Agent, outer destination one of the node's own
+// endpoints, inner destination the home address.
+//
+// The reverse direction switches at Attach. SEG6_CMD_SET_TUNSRC publishes
+// the new source at once but returns only after an RCU grace period
+// (synchronize_net): 7 to 21 ms measured, so Attach takes that long and
+// the Binding Update leaves after it. Meanwhile reverse-tunnelled packets
+// already come from the new care-of address, which the Home Agent refuses
+// until it binds it (RFC 6275 §10.4.5): the end-to-end handover test
+// counts them.
 //
 // # Limits
 //

@@ -221,8 +221,8 @@ func (mn *mobileNode) addEndpoint(coa netip.Addr) error {
 	return mn.s.addRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex), featureSeg6)
 }
 
-// deleteEndpoint undoes addEndpoint: the route first, so that no packet
-// is marked for a decapsulation route that is gone.
+// deleteEndpoint undoes addEndpoint. Tunnelled packets to coa then reach
+// the local stack undecapsulated, where no handler takes protocol 41.
 func (mn *mobileNode) deleteEndpoint(coa netip.Addr) error {
 	return errors.Join(
 		mn.s.deleteRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex)),
