@@ -58,7 +58,9 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	recvCtx, stopReceiving := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopReceiving()
 	g.Go(func() error { return node.Serve(recvCtx) })
-	g.Go(func() error { return watcher.Watch(gctx, func(at dataplane.Attachment) { node.Attach(gctx, at) }) })
+	g.Go(func() error {
+		return watcher.Watch(gctx, func(at dataplane.Attachment) error { return node.Attach(gctx, at) })
+	})
 	g.Go(func() error { return cli.ServeHTTP(gctx, cfg.ListenOn, mnserver.Handler(node), log, nil) })
 	g.Go(func() error {
 		<-gctx.Done()

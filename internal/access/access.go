@@ -33,8 +33,9 @@ var ErrNoInterfaces = errors.New("no access interfaces configured")
 
 // Watch calls changed with the current attachment at once, and again
 // whenever it changes (the zero Attachment when no interface is usable),
-// until ctx is done.
-func (w *Watcher) Watch(ctx context.Context, changed func(dataplane.Attachment)) error {
+// until ctx is done. When changed fails, the same attachment is offered
+// again at the next event or resync, so a passing failure heals itself.
+func (w *Watcher) Watch(ctx context.Context, changed func(dataplane.Attachment) error) error {
 	if len(w.Interfaces) == 0 {
 		return ErrNoInterfaces
 	}
@@ -56,8 +57,11 @@ func (w *Watcher) Watch(ctx context.Context, changed func(dataplane.Attachment))
 		if err != nil {
 			w.Logger.Warn("reading access interfaces", "error", err)
 		} else if first || at != current {
-			first, current = false, at
-			changed(at)
+			if err := changed(at); err != nil {
+				w.Logger.Warn("attachment not taken; retrying", "care_of", at.CoA, "interface", at.Interface, "error", err)
+			} else {
+				first, current = false, at
+			}
 		}
 		select {
 		case <-ctx.Done():

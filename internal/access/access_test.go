@@ -71,10 +71,11 @@ func TestWatchReportsChanges(t *testing.T) {
 	var seen []netip.Addr
 	done := make(chan error)
 	go func() {
-		done <- w.Watch(ctx, func(at dataplane.Attachment) {
+		done <- w.Watch(ctx, func(at dataplane.Attachment) error {
 			mu.Lock()
 			seen = append(seen, at.CoA)
 			mu.Unlock()
+			return nil
 		})
 	}()
 	waitFor(t, &mu, &seen, []netip.Addr{coaA.Addr()})
@@ -94,7 +95,7 @@ func TestWatchReportsChanges(t *testing.T) {
 
 func TestWatchNeedsInterfaces(t *testing.T) {
 	w := &access.Watcher{}
-	if err := w.Watch(context.Background(), func(dataplane.Attachment) {}); !errors.Is(err, access.ErrNoInterfaces) {
+	if err := w.Watch(context.Background(), func(dataplane.Attachment) error { return nil }); !errors.Is(err, access.ErrNoInterfaces) {
 		t.Errorf("Watch without interfaces: %v", err)
 	}
 }

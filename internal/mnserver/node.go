@@ -3,6 +3,7 @@ package mnserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -105,22 +106,22 @@ func (n *Node) SendBindingUpdate(coa netip.Addr, bu *mh.BindingUpdate) error {
 // the new one, its interface is found gone, or ReleaseAfter has passed;
 // then the Node releases it from the data plane and logs "released care-of
 // address".
-func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) {
+func (n *Node) Attach(ctx context.Context, at dataplane.Attachment) error {
 	if !at.CoA.IsValid() {
 		n.log.Warn("no usable access interface")
 		_ = n.reg.Move(netip.Addr{})
 		n.rel.poke()
-		return
+		return nil
+	}
+	if err := n.dp.Attach(ctx, at); err != nil {
+		return fmt.Errorf("data plane attach of %s on %s: %w", at.CoA, at.Interface, err)
 	}
 	n.log.Info("attached", "care_of", at.CoA, "interface", at.Interface, "router", at.Router)
-	if err := n.dp.Attach(ctx, at); err != nil {
-		n.log.Error("data plane attach failed", "care_of", at.CoA, "error", err)
-		return
-	}
 	n.rel.moved(at)
 	if err := n.reg.Move(at.CoA); err != nil {
-		n.log.Error("registration move failed", "care_of", at.CoA, "error", err)
+		return fmt.Errorf("registration move to %s: %w", at.CoA, err)
 	}
+	return nil
 }
 
 // Serve reads Binding Acknowledgements and Binding Errors until ctx is

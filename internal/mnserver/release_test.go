@@ -3,6 +3,7 @@ package mnserver_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -101,7 +102,8 @@ func TestMovingBackKeepsTheAddressAndReleasesTheOther(t *testing.T) {
 
 // TestCloseStopsReleasing: Close with a previous care-of address held
 // returns without releasing it (the data plane's Close removes it), leaves
-// no goroutine (checked at cleanup), and a later Attach does not block.
+// no goroutine (checked at cleanup), and a later Attach does not block but
+// says the registration is closed.
 func TestCloseStopsReleasing(t *testing.T) {
 	r := newRig(t)
 	r.attach(atA)
@@ -109,7 +111,9 @@ func TestCloseStopsReleasing(t *testing.T) {
 	r.attach(atB)
 	r.node.Close()
 	r.node.Close()
-	r.node.Attach(t.Context(), atA)
+	if err := r.node.Attach(t.Context(), atA); !errors.Is(err, mobilenode.ErrClosed) {
+		t.Fatalf("Attach after Close = %v, want mobilenode.ErrClosed", err)
+	}
 	if got := r.dp.releases(); len(got) != 0 {
 		t.Errorf("released %v at Close", got)
 	}
@@ -161,7 +165,12 @@ func newRig(t *testing.T) *rig {
 	return r
 }
 
-func (r *rig) attach(at dataplane.Attachment) { r.node.Attach(r.t.Context(), at) }
+func (r *rig) attach(at dataplane.Attachment) {
+	r.t.Helper()
+	if err := r.node.Attach(r.t.Context(), at); err != nil {
+		r.t.Fatal(err)
+	}
+}
 
 func (r *rig) linkHolds(at dataplane.Attachment) bool {
 	r.mu.Lock()
