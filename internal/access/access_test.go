@@ -139,3 +139,30 @@ func mustLink(t *testing.T, ns *netnstest.NS, name string) netlink.Link {
 	}
 	return link
 }
+
+// TestWatchRetriesAFailedAttachment: when the callback fails, the same
+// attachment is offered again (here at the periodic resync).
+func TestWatchRetriesAFailedAttachment(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) })
+	_, w := twoLinks(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var seen []netip.Addr
+	done := make(chan error)
+	go func() {
+		done <- w.Watch(ctx, func(at dataplane.Attachment) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, at.CoA)
+			if len(seen) == 1 {
+				return errors.New("data plane busy")
+			}
+			return nil
+		})
+	}()
+	waitFor(t, &mu, &seen, []netip.Addr{coaA.Addr(), coaA.Addr()})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
