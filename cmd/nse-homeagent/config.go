@@ -22,7 +22,7 @@ type Config struct {
 	AllowedHomes     []netip.Addr  `split_words:"true" desc:"if set, only these home addresses may register (comma separated)"`
 	MaxLifetime      time.Duration `split_words:"true" default:"5m" desc:"the longest binding lifetime granted"`
 	RefreshAdvice    float64       `split_words:"true" default:"0.5" desc:"fraction of the lifetime after which a mobile node is advised to refresh (Binding Refresh Advice); 0 turns the option off"`
-	DataPlane        string        `envconfig:"DATAPLANE" default:"seg6" desc:"data-plane driver: seg6 (SRv6 lightweight tunnels, a route per binding; tens of thousands of bindings)"`
+	DataPlane        string        `envconfig:"DATAPLANE" default:"seg6" desc:"data-plane driver: seg6 (SRv6 lightweight tunnels, a route per binding: about ten thousand bindings; proxy ND) or bpf (one LWT BPF route and a hash map: a million bindings; virtual home network only)"`
 	MHSocket         string        `split_words:"true" default:"af_packet" desc:"how Mobility Header packets are received: af_packet (works on every kernel), raw_mh (kernel MIP6; needs xfrm route-optimisation states for packets with a Home Address option or a type 2 routing header, which are not installed yet) or auto (raw_mh where the kernel has MIP6)"`
 	ListenOn         string        `split_words:"true" default:"localhost:9480" desc:"address of the HTTP endpoints /bindings, /metrics and /healthz"`
 	LogLevel         string        `split_words:"true" default:"INFO" desc:"DEBUG, INFO, WARN or ERROR"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/bpf"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
 	"github.com/mip6mesh/mip6mesh/internal/haserver"
 	"github.com/mip6mesh/mip6mesh/internal/homeagent"
@@ -48,6 +49,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	log.Info("phase 3: start the binding cache", "home_prefix", cfg.HomePrefix, "max_lifetime", cfg.MaxLifetime)
 	metrics := haserver.NewMetrics(nil)
+	registerDataPlaneStats(metrics.Registry, dp, log)
 	ha, err := newHomeAgent(cfg, dp, metrics, log)
 	if err != nil {
 		return err
@@ -61,6 +63,7 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // dataPlaneDrivers are the Home Agent data planes NSM_DATAPLANE chooses from.
 var dataPlaneDrivers = map[string]func(dataplane.Config) (dataplane.HomeAgent, error){
 	"seg6": seg6.NewHomeAgent,
+	"bpf":  bpf.NewHomeAgent,
 }
 
 func startDataPlane(ctx context.Context, cfg Config) (dataplane.HomeAgent, error) {

@@ -26,13 +26,24 @@ func newLab(t *testing.T) *lab.Lab {
 	return l
 }
 
-// startBoth starts the Home Agent and the mobile node and waits for the
-// registration from the first access link.
-func startBoth(t *testing.T, l *lab.Lab) {
+// dataPlanes are the Home Agent data-plane drivers every test runs with.
+var dataPlanes = []string{"seg6", "bpf"}
+
+// forEachDataPlane runs test once per driver, with the NSM_DATAPLANE
+// setting for the Home Agent.
+func forEachDataPlane(t *testing.T, test func(t *testing.T, driver string)) {
+	for _, dp := range dataPlanes {
+		t.Run(dp, func(t *testing.T) { test(t, "NSM_DATAPLANE="+dp) })
+	}
+}
+
+// startBoth starts the Home Agent (with haEnv) and the mobile node and
+// waits for the registration from the first access link.
+func startBoth(t *testing.T, l *lab.Lab, haEnv ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := l.StartHomeAgent(ctx); err != nil {
+	if _, err := l.StartHomeAgent(ctx, haEnv...); err != nil {
 		t.Fatalf("starting the home agent: %v", err)
 	}
 	if _, err := l.StartMobileNode(ctx); err != nil {
@@ -51,9 +62,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestTCPStreamSurvivesHandover(t *testing.T) {
+func TestTCPStreamSurvivesHandover(t *testing.T) { forEachDataPlane(t, testTCPStreamSurvivesHandover) }
+
+func testTCPStreamSurvivesHandover(t *testing.T, driver string) {
 	l := newLab(t)
-	startBoth(t, l)
+	startBoth(t, l, driver)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 

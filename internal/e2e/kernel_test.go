@@ -14,8 +14,12 @@ import (
 // the correspondent's traffic to the home address crosses the access link
 // encapsulated (next header 41) in both directions.
 func TestRegistrationTunnelsTrafficToTheHomeAddress(t *testing.T) {
+	forEachDataPlane(t, testRegistrationTunnelsTraffic)
+}
+
+func testRegistrationTunnelsTraffic(t *testing.T, driver string) {
 	l := newLab(t)
-	startBoth(t, l)
+	startBoth(t, l, driver)
 	capture, err := l.MN.Capture(lab.MNLink1)
 	if err != nil {
 		t.Fatal(err)
@@ -65,12 +69,16 @@ func findTunnelled(pkts []netns.Packet, outgoing bool, outerSrc, outerDst, inner
 // both namespaces (routes of every table, rules, addresses, nftables tables
 // and set elements) through deregistration, a crash and expiry.
 func TestDeregistrationAndExpiryRestoreKernelState(t *testing.T) {
+	forEachDataPlane(t, testDeregistrationAndExpiry)
+}
+
+func testDeregistrationAndExpiry(t *testing.T, driver string) {
 	l := newLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	haBase, mnBase := snapshot(t, l.HA), snapshot(t, l.MN)
 
-	ha, err := l.StartHomeAgent(ctx, "NSM_MAX_LIFETIME=8s")
+	ha, err := l.StartHomeAgent(ctx, driver, "NSM_MAX_LIFETIME=8s")
 	if err != nil {
 		t.Fatal(err)
 	}

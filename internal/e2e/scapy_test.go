@@ -60,8 +60,10 @@ func exitStderr(err error) string {
 // TestIndependentMobileNode has scapy register and checks, with scapy's
 // own decoder, the BA our Home Agent sends: type 2 routing header to the
 // home address, status, sequence and lifetime; then the refusals.
-func TestIndependentMobileNode(t *testing.T) {
-	l := newLabWithHomeAgent(t)
+func TestIndependentMobileNode(t *testing.T) { forEachDataPlane(t, testIndependentMobileNode) }
+
+func testIndependentMobileNode(t *testing.T, driver string) {
+	l := newLabWithHomeAgent(t, driver)
 	hoa := "--hoa=" + lab.HoA.String()
 	steps := []struct {
 		name   string
@@ -120,7 +122,11 @@ func assertBinding(t *testing.T, l *lab.Lab, want bool) {
 // TestMalformedBindingUpdatesCreateNoState sends broken BUs from scapy:
 // each is answered only as RFC 6275 §9.2 says, and none creates a binding.
 func TestMalformedBindingUpdatesCreateNoState(t *testing.T) {
-	l := newLabWithHomeAgent(t)
+	forEachDataPlane(t, testMalformedBindingUpdates)
+}
+
+func testMalformedBindingUpdates(t *testing.T, driver string) {
+	l := newLabWithHomeAgent(t, driver)
 	hoa := "--hoa=" + lab.HoA.String()
 	for _, c := range []struct {
 		malform string
@@ -144,12 +150,12 @@ func TestMalformedBindingUpdatesCreateNoState(t *testing.T) {
 
 // newLabWithHomeAgent builds the lab and starts only the Home Agent: the
 // test plays the mobile node itself.
-func newLabWithHomeAgent(t *testing.T) *lab.Lab {
+func newLabWithHomeAgent(t *testing.T, haEnv ...string) *lab.Lab {
 	t.Helper()
 	l := newLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := l.StartHomeAgent(ctx); err != nil {
+	if _, err := l.StartHomeAgent(ctx, haEnv...); err != nil {
 		t.Fatal(err)
 	}
 	return l
