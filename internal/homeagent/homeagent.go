@@ -1,16 +1,14 @@
 package homeagent
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"log/slog"
 	"net/netip"
 	"slices"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/mh"
 )
@@ -28,11 +26,6 @@ type HomeAgent struct {
 	closed atomic.Bool
 }
 
-type shard struct {
-	mu sync.Mutex
-	m  map[netip.Addr]*entry
-}
-
 // New returns a HomeAgent with an empty binding cache.
 func New(cfg Config) (*HomeAgent, error) {
 	if err := cfg.validate(); err != nil {
@@ -41,7 +34,9 @@ func New(cfg Config) (*HomeAgent, error) {
 	cfg.setDefaults()
 	ha := &HomeAgent{cfg: cfg, seed: maphash.MakeSeed()}
 	for i := range ha.shards {
-		ha.shards[i].m = make(map[netip.Addr]*entry)
+		s := &ha.shards[i]
+		s.entries = make(map[[16]byte]entry)
+		s.fire = func() { ha.expire(s) }
 	}
 	return ha, nil
 }
@@ -100,12 +95,15 @@ func (ha *HomeAgent) process(ctx context.Context, u Update) Reply {
 	s := ha.shardOf(u.HomeAddress)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	existing := s.m[u.HomeAddress]
+	var existing *entry
+	if e, ok := s.entries[u.HomeAddress.As16()]; ok {
+		existing = &e
+	}
 	if err := ha.check(ctx, u, coa, existing); err != nil {
 		return ha.refusal(u, coa, existing, err)
 	}
 	if u.BU.Lifetime == 0 || coa == u.HomeAddress {
-		return ha.deregister(ctx, s, u, coa, existing)
+		return ha.deregister(ctx, s, u, coa)
 	}
 	return ha.register(ctx, s, u, coa, existing)
 }
@@ -133,11 +131,11 @@ func (ha *HomeAgent) check(ctx context.Context, u Update, coa netip.Addr, existi
 			return err
 		}
 	}
-	if existing != nil && existing.Flags&mh.FlagR != u.BU.Flags&mh.FlagR {
+	if existing != nil && existing.flags&mh.FlagR != u.BU.Flags&mh.FlagR {
 		return Refuse(mh.StatusRegistrationTypeChange, "mobile router flag changed for %s", u.HomeAddress)
 	}
-	if existing != nil && !mh.SequenceNewer(u.BU.Sequence, existing.Sequence) {
-		return Refuse(mh.StatusSequenceOutOfWindow, "sequence %d is not newer than %d", u.BU.Sequence, existing.Sequence)
+	if existing != nil && !mh.SequenceNewer(u.BU.Sequence, existing.sequence) {
+		return Refuse(mh.StatusSequenceOutOfWindow, "sequence %d is not newer than %d", u.BU.Sequence, existing.sequence)
 	}
 	if u.BU.Options.Has(mh.OptNonceIndices) || u.BU.Options.Has(mh.OptAuthorizationData) {
 		return Refuse(mh.StatusAdministrativelyProhibited, "return routability options in a home registration")
@@ -162,22 +160,26 @@ func (ha *HomeAgent) onHomePrefix(a netip.Addr) bool {
 	return slices.ContainsFunc(ha.cfg.HomePrefixes, func(p netip.Prefix) bool { return p.Contains(a) })
 }
 
-func (ha *HomeAgent) register(ctx context.Context, s *shard, u Update, coa netip.Addr, e *entry) Reply {
-	if e == nil || e.CareOf != coa {
+func (ha *HomeAgent) register(ctx context.Context, s *shard, u Update, coa netip.Addr, existing *entry) Reply {
+	c16 := coa.As16()
+	if existing == nil || existing.careOf != c16 {
 		if err := ha.bind(ctx, u.HomeAddress, coa); err != nil {
-			return ha.refusal(u, coa, e, Refuse(mh.StatusInsufficientResources, "data plane: %v", err))
+			return ha.refusal(u, coa, existing, Refuse(mh.StatusInsufficientResources, "data plane: %v", err))
 		}
 	}
-	now := ha.cfg.Clock.Now()
+	now := ha.cfg.Clock.Now().UnixNano()
 	granted := ha.grant(u.BU.Lifetime)
-	if e == nil {
-		e = &entry{Binding: Binding{HomeAddress: u.HomeAddress, Registered: now}}
-		s.m[u.HomeAddress] = e
+	e := entry{registered: now}
+	if existing != nil {
+		e.registered = existing.registered
+	} else {
 		ha.cfg.Observer.BindingsChanged(int(ha.count.Add(1)))
 	}
-	e.CareOf, e.Source, e.Sequence, e.Flags = coa, u.Source, u.BU.Sequence, u.BU.Flags
-	e.Lifetime, e.Refreshed, e.Expires = granted.Duration(), now, now.Add(granted.Duration())
-	ha.armExpiry(e)
+	e.careOf, e.source, e.sequence, e.flags = c16, u.Source.As16(), u.BU.Sequence, u.BU.Flags
+	e.lifetime, e.refreshed, e.expires = granted, now, now+int64(granted.Duration())
+	hoa := u.HomeAddress.As16()
+	s.entries[hoa] = e
+	s.schedule(ha.cfg.Clock, hoa, e.expires)
 	return ha.accept(u, coa, granted)
 }
 
@@ -186,21 +188,21 @@ func (ha *HomeAgent) grant(asked mh.Lifetime) mh.Lifetime {
 	return min(asked, mh.LifetimeOf(ha.cfg.MaxLifetime))
 }
 
-func (ha *HomeAgent) deregister(ctx context.Context, s *shard, u Update, coa netip.Addr, e *entry) Reply {
-	if err := ha.remove(ctx, s, e); err != nil {
+func (ha *HomeAgent) deregister(ctx context.Context, s *shard, u Update, coa netip.Addr) Reply {
+	if err := ha.remove(ctx, s, u.HomeAddress.As16()); err != nil {
 		ha.cfg.Logger.Error("deregistration left data plane state", "home_address", u.HomeAddress, "error", err)
 	}
 	return ha.accept(u, coa, 0)
 }
 
-// remove deletes e from the cache and the data plane; s must be locked.
-func (ha *HomeAgent) remove(ctx context.Context, s *shard, e *entry) error {
-	e.timer.Stop()
-	delete(s.m, e.HomeAddress)
+// remove deletes the binding of hoa from the cache and the data plane; s
+// must be locked. Its pending expiry is skipped when it comes due.
+func (ha *HomeAgent) remove(ctx context.Context, s *shard, hoa [16]byte) error {
+	delete(s.entries, hoa)
 	ha.cfg.Observer.BindingsChanged(int(ha.count.Add(-1)))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ha.cfg.Timeout)
 	defer cancel()
-	return ha.cfg.DataPlane.Unbind(ctx, e.HomeAddress)
+	return ha.cfg.DataPlane.Unbind(ctx, netip.AddrFrom16(hoa))
 }
 
 func (ha *HomeAgent) bind(ctx context.Context, hoa, coa netip.Addr) error {
@@ -209,28 +211,24 @@ func (ha *HomeAgent) bind(ctx context.Context, hoa, coa netip.Addr) error {
 	return ha.cfg.DataPlane.Bind(ctx, hoa, coa)
 }
 
-// armExpiry (re)starts e's expiry timer; e's shard must be locked.
-func (ha *HomeAgent) armExpiry(e *entry) {
-	if e.timer != nil {
-		e.timer.Stop()
-	}
-	hoa, expires := e.HomeAddress, e.Expires
-	e.timer = ha.cfg.Clock.AfterFunc(e.Lifetime, func() { ha.expire(hoa, expires) })
-}
-
-// expire removes the binding of hoa if it still expires at expires: a
-// refresh since the timer was set moves the expiry and keeps the binding.
-func (ha *HomeAgent) expire(hoa netip.Addr, expires time.Time) {
-	s := ha.shardOf(hoa)
+// expire removes the bindings of s that are due, skipping expiry times a
+// refresh has moved since, and re-arms the shard's timer.
+func (ha *HomeAgent) expire(s *shard) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.m[hoa]
-	if e == nil || !e.Expires.Equal(expires) {
-		return
+	s.timer, s.timerAt = nil, 0
+	for _, item := range s.popDue(ha.cfg.Clock.Now().UnixNano()) {
+		e, ok := s.entries[item.hoa]
+		if !ok || e.expires != item.at {
+			continue
+		}
+		ha.cfg.Logger.Info("binding expired", "home_address", netip.AddrFrom16(item.hoa), "care_of", netip.AddrFrom16(e.careOf))
+		if err := ha.remove(context.Background(), s, item.hoa); err != nil {
+			ha.cfg.Logger.Error("expiry left data plane state", "home_address", netip.AddrFrom16(item.hoa), "error", err)
+		}
 	}
-	ha.cfg.Logger.Info("binding expired", "home_address", hoa, "care_of", e.CareOf)
-	if err := ha.remove(context.Background(), s, e); err != nil {
-		ha.cfg.Logger.Error("expiry left data plane state", "home_address", hoa, "error", err)
+	if len(s.expiry) > 0 && !ha.closed.Load() {
+		s.arm(ha.cfg.Clock, s.expiry[0].at)
 	}
 }
 
@@ -240,8 +238,10 @@ func (ha *HomeAgent) accept(u Update, coa netip.Addr, granted mh.Lifetime) Reply
 		interval := max(mh.Lifetime(float64(granted)*ha.cfg.RefreshFraction), 1)
 		ack.Options = mh.Options{mh.RefreshAdvice(interval)}
 	}
-	ha.cfg.Logger.Debug("binding update accepted", "home_address", u.HomeAddress, "care_of", coa,
-		"sequence", u.BU.Sequence, "lifetime", granted.Duration())
+	if ha.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) { // the arguments would allocate
+		ha.cfg.Logger.Debug("binding update accepted", "home_address", u.HomeAddress, "care_of", coa,
+			"sequence", u.BU.Sequence, "lifetime", granted.Duration())
+	}
 	r := reply(u, coa, ack, nil)
 	r.Send = u.BU.Flags&mh.FlagA != 0
 	return r
@@ -252,7 +252,7 @@ func (ha *HomeAgent) accept(u Update, coa netip.Addr, granted mh.Lifetime) Reply
 func (ha *HomeAgent) refusal(u Update, coa netip.Addr, e *entry, err error) Reply {
 	ack := mh.BindingAck{Status: statusOf(err), Sequence: u.BU.Sequence}
 	if ack.Status == mh.StatusSequenceOutOfWindow && e != nil {
-		ack.Sequence = e.Sequence
+		ack.Sequence = e.sequence
 	}
 	ha.cfg.Logger.Info("binding update refused", "home_address", u.HomeAddress, "care_of", coa,
 		"sequence", u.BU.Sequence, "status", ack.Status, "reason", err)
@@ -274,8 +274,7 @@ func reply(u Update, to netip.Addr, ack mh.BindingAck, err error) Reply {
 }
 
 func (ha *HomeAgent) shardOf(hoa netip.Addr) *shard {
-	a := hoa.As16()
-	return &ha.shards[maphash.Bytes(ha.seed, a[:])%shardCount]
+	return &ha.shards[maphash.Comparable(ha.seed, hoa.As16())%shardCount]
 }
 
 // Lookup returns the binding of hoa.
@@ -283,8 +282,8 @@ func (ha *HomeAgent) Lookup(hoa netip.Addr) (Binding, bool) {
 	s := ha.shardOf(hoa)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.m[hoa]; ok {
-		return e.Binding, true
+	if e, ok := s.entries[hoa.As16()]; ok {
+		return e.binding(hoa.As16()), true
 	}
 	return Binding{}, false
 }
@@ -298,12 +297,12 @@ func (ha *HomeAgent) Bindings() []Binding {
 	for i := range ha.shards {
 		s := &ha.shards[i]
 		s.mu.Lock()
-		for _, e := range s.m {
-			out = append(out, e.Binding)
+		for hoa, e := range s.entries {
+			out = append(out, e.binding(hoa))
 		}
 		s.mu.Unlock()
 	}
-	slices.SortFunc(out, func(a, b Binding) int { return cmp.Compare(a.HomeAddress.String(), b.HomeAddress.String()) })
+	slices.SortFunc(out, func(a, b Binding) int { return a.HomeAddress.Compare(b.HomeAddress) })
 	return out
 }
 
@@ -315,9 +314,10 @@ func (ha *HomeAgent) Close(ctx context.Context) error {
 	for i := range ha.shards {
 		s := &ha.shards[i]
 		s.mu.Lock()
-		for _, e := range s.m {
-			if err := ha.remove(ctx, s, e); err != nil {
-				errs = append(errs, fmt.Errorf("unbind %s: %w", e.HomeAddress, err))
+		s.stop()
+		for hoa := range s.entries {
+			if err := ha.remove(ctx, s, hoa); err != nil {
+				errs = append(errs, fmt.Errorf("unbind %s: %w", netip.AddrFrom16(hoa), err))
 			}
 		}
 		s.mu.Unlock()

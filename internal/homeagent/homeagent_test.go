@@ -375,3 +375,29 @@ func assertGone(t *testing.T, f *fixture) {
 		t.Errorf("data plane route still present")
 	}
 }
+
+// TestExpiryOrderWithManyBindings expires bindings of different lifetimes,
+// refreshed and not, in one shard's heap and checks each goes at its time.
+func TestExpiryOrderWithManyBindings(t *testing.T) {
+	f := newFixture(t)
+	for i := range 40 {
+		f.bu(coa1, nthHome(i), 1, mh.Lifetime(10+i)) // expires at (10+i)*4 s
+	}
+	for i := 0; i < 40; i += 2 {
+		f.bu(coa1, nthHome(i), 2, 60) // even ones refreshed: now expire at 240 s
+	}
+	for step := range 40 {
+		f.clock.Advance(4 * time.Second)
+		now := 4 * (step + 1)
+		for i := range 40 {
+			want := i%2 == 0 && now < 240 || i%2 == 1 && now < 4*(10+i)
+			if _, ok := f.ha.Lookup(nthHome(i)); ok != want {
+				t.Fatalf("at %d s binding %d present=%v, want %v", now, i, ok, want)
+			}
+		}
+	}
+	f.clock.Advance(100 * time.Second)
+	if f.ha.Len() != 0 || f.clock.Pending() != 0 {
+		t.Errorf("after all expiries: %d bindings, %d timers", f.ha.Len(), f.clock.Pending())
+	}
+}
