@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 
+	"github.com/mip6mesh/mip6mesh/internal/bench/datapath"
+	"github.com/mip6mesh/mip6mesh/internal/bench/handover"
 	"github.com/mip6mesh/mip6mesh/internal/bench/registration"
 	"github.com/mip6mesh/mip6mesh/internal/bench/report"
 )
@@ -16,6 +18,16 @@ func suites(o *options) []report.Suite {
 			Name: "registration", Title: "Registration",
 			Run:    func(ctx context.Context, env report.Env) (report.Result, error) { return runRegistration(ctx, env, o) },
 			Decode: report.DecodeAs[registration.Result](),
+		},
+		{
+			Name: "datapath", Title: "Data path: tunnel vs direct",
+			Run:    func(ctx context.Context, env report.Env) (report.Result, error) { return runDatapath(ctx, env) },
+			Decode: report.DecodeAs[datapath.Result](),
+		},
+		{
+			Name: "handover", Title: "Handover",
+			Run:    func(ctx context.Context, env report.Env) (report.Result, error) { return runHandover(ctx, env) },
+			Decode: report.DecodeAs[handover.Result](),
 		},
 	}
 }
@@ -36,6 +48,24 @@ func runRegistration(ctx context.Context, env report.Env, o *options) (report.Re
 	})
 	if res == nil {
 		return nil, err // not a typed nil in the interface
+	}
+	return res, err
+}
+
+// runDatapath and runHandover return what the repetitions that completed
+// measured, with the error that stopped the rest.
+func runDatapath(ctx context.Context, env report.Env) (report.Result, error) {
+	res, err := datapath.Run(ctx, datapath.Config{BinDir: env.BinDir, Dataplane: env.Dataplane, Progress: env.Log})
+	if res.Repetitions == 0 {
+		return nil, err
+	}
+	return res, err
+}
+
+func runHandover(ctx context.Context, env report.Env) (report.Result, error) {
+	res, err := handover.Run(ctx, handover.Config{BinDir: env.BinDir, Dataplane: env.Dataplane, Progress: env.Log})
+	if len(res.BreakBeforeMake.Runs) == 0 {
+		return nil, err
 	}
 	return res, err
 }
