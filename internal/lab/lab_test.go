@@ -2,57 +2,22 @@ package lab_test
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/mip6mesh/mip6mesh/internal/lab"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/netns"
 )
 
 // binDir holds the daemons TestMain builds.
 var binDir string
 
-func TestMain(m *testing.M) {
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "tests need root: they create network namespaces")
-		os.Exit(1)
-	}
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "mip6lab-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() {
-		if err := os.RemoveAll(dir); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-		}
-	}()
-	build := exec.Command("go", "build", "-o", dir,
-		"github.com/mip6mesh/mip6mesh/cmd/nse-homeagent", "github.com/mip6mesh/mip6mesh/cmd/nsc-mobile")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the daemons: %v\n%s", err, out)
-		return 1
-	}
-	binDir = dir
-	code := m.Run()
-	if err := goleak.Find(); err != nil {
-		fmt.Fprintf(os.Stderr, "goroutines left behind: %v\n", err)
-		code = 1
-	}
-	return code
-}
+func TestMain(m *testing.M) { labtest.Main(m, &binDir) }
 
 const (
 	registerWithin = 5 * time.Second

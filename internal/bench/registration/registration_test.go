@@ -4,53 +4,22 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/mip6mesh/mip6mesh/internal/bench/registration"
 	"github.com/mip6mesh/mip6mesh/internal/bench/report"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/mh"
 )
 
-// binDir holds nse-homeagent, built once for all tests.
+// binDir holds the daemons, built once for all tests.
 var binDir string
 
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	if os.Geteuid() != 0 {
-		fmt.Fprintln(os.Stderr, "registration: these tests create network namespaces and need root")
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "mip6-bench-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer func() { _ = os.RemoveAll(dir) }()
-	build := exec.Command("go", "build", "-o", dir+"/", "../../../cmd/nse-homeagent")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "registration: building nse-homeagent:", err)
-		return 1
-	}
-	binDir = dir
-	code := m.Run()
-	if err := goleak.Find(); err != nil {
-		fmt.Fprintln(os.Stderr, "registration: leaked goroutines:", err)
-		return 1
-	}
-	return code
-}
+func TestMain(m *testing.M) { labtest.Main(m, &binDir) }
 
 // testNamespaces prefixes the tests' namespaces, to check none is left.
 const testNamespaces = "m6bench-regtest"

@@ -1,0 +1,46 @@
+// Package labtest is the TestMain of every test package that runs the real
+// daemons: it insists on root, builds nse-homeagent and nsc-mobile once
+// into a temporary directory, runs the tests and fails the run if they
+// left a goroutine behind.
+package labtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// Main builds the daemons, sets *binDir to where they are, runs m and
+// exits. Call it from TestMain.
+func Main(m *testing.M, binDir *string) {
+	os.Exit(run(m, binDir))
+}
+
+func run(m *testing.M, binDir *string) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "these tests need root: they create network namespaces")
+		return 1
+	}
+	dir, err := os.MkdirTemp("", "mip6-daemons-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	build := exec.Command("go", "build", "-o", dir+"/", //nolint:gosec // fixed arguments: builds this repository's daemons
+		"github.com/mip6mesh/mip6mesh/cmd/nse-homeagent", "github.com/mip6mesh/mip6mesh/cmd/nsc-mobile")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the daemons: %v\n%s", err, out)
+		return 1
+	}
+	*binDir = dir
+	code := m.Run()
+	if err := goleak.Find(); err != nil {
+		fmt.Fprintf(os.Stderr, "goroutines left behind: %v\n", err)
+		code = 1
+	}
+	return code
+}
