@@ -9,9 +9,10 @@ import (
 )
 
 // TestStartRemovesLeftoversOfCrashedRun: instances dropped without Close
-// leave routes, rules, nft state and tunsrc behind; new instances with the
-// same Config find them at Start, end up exactly as a fresh start, work,
-// and Close returns both namespaces to the state before the first run.
+// leave routes, rules, nft state and tunsrc behind (the Mobile Node's as an
+// older version left it); new instances with the same Config find them at
+// Start, end up exactly as a fresh start, work, and Close returns both
+// namespaces to the state before the first run.
 func TestStartRemovesLeftoversOfCrashedRun(t *testing.T) {
 	t.Parallel()
 	tp := newTopology(t)
@@ -31,9 +32,15 @@ func TestStartRemovesLeftoversOfCrashedRun(t *testing.T) {
 	if snapshot(t, tp.ha).Diff(haFresh) == "" || snapshot(t, tp.mn).Diff(mnFresh) == "" {
 		t.Fatal("the crashed instances left nothing behind; the test proves nothing")
 	}
+	// Older versions set the Mobile Node's tunsrc to the care-of address.
+	_, err := tp.mn.Exec(ctx, "ip", "sr", "tunsrc", "set", coa1.String())
+	must(t, err)
 
 	ha := startHomeAgent(t, tp.homeAgentConfig())
 	mn := startMobileNode(t, tp.mobileNodeConfig())
+	if got := tunsrc(t, tp.mn); got != mnBase.tunsrc {
+		t.Errorf("mobile node after restart: %q left by the crashed run, want %q", got, mnBase.tunsrc)
+	}
 	if diff := snapshot(t, tp.ha).Diff(haFresh); diff != "" {
 		t.Errorf("home agent after restart differs from a fresh start:\n%s", diff)
 	}
@@ -51,7 +58,8 @@ func TestStartRemovesLeftoversOfCrashedRun(t *testing.T) {
 }
 
 // TestUnbindRemovesBindingState: after Unbind the Home Agent's routes, rules
-// and nft elements are those of a freshly started instance.
+// and nft elements are those of a freshly started instance, even while a
+// previous care-of address is in its grace period.
 func TestUnbindRemovesBindingState(t *testing.T) {
 	t.Parallel()
 	tp := newTopology(t)
@@ -68,8 +76,9 @@ func TestUnbindRemovesBindingState(t *testing.T) {
 	if got := countLines(bound, "+ route"); got != 2 {
 		t.Errorf("two bindings added %d routes, want 2:\n%s", got, bound)
 	}
-	if got := countLines(bound, "+ nft element"); got != 2 {
-		t.Errorf("two bindings added %d nft elements, want 2:\n%s", got, bound)
+	// One per binding and one for coa1 of homeAddr, still in its grace.
+	if got := countLines(bound, "+ nft element"); got != 3 {
+		t.Errorf("two bindings and a rebind added %d nft elements, want 3:\n%s", got, bound)
 	}
 
 	must(t, ha.Unbind(ctx, homeAddr))

@@ -153,3 +153,21 @@ func assertUnanswered(t *testing.T, seen []netnstest.Packet, ids ...int) {
 		}
 	}
 }
+
+// BenchmarkMobileNodeAttach times a handover in the data plane: Attach
+// alternately to link 1 and link 2, both up, with the Router pin.
+func BenchmarkMobileNodeAttach(b *testing.B) {
+	tp := newTopology(b)
+	mn := startMobileNode(b, tp.mobileNodeConfig())
+	defer func() { must(b, mn.Close()) }()
+	links := []dataplane.Attachment{
+		{CoA: coa1, Interface: "m1", Router: router1},
+		{CoA: coa2, Interface: "m2", Router: router2},
+	}
+	must(b, mn.Attach(b.Context(), links[0]))
+	i := 1
+	for b.Loop() {
+		must(b, mn.Attach(b.Context(), links[i%2]))
+		i++
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/google/nftables"
 
@@ -17,6 +18,17 @@ const DriverName = "seg6"
 
 const featureSeg6 = "seg6/seg6local lightweight tunnels (CONFIG_IPV6_SEG6_LWTUNNEL)"
 
+// PreviousCareOfGrace is how long the Home Agent still accepts packets
+// reverse-tunnelled from a home address's previous care-of address once
+// Bind has moved the home address to a new one: packets the mobile node
+// sent before it moved, still on their way over the old path. The check
+// stays as strict for any other source (RFC 6275 §10.4.5).
+const PreviousCareOfGrace = 2 * time.Second
+
+// graceSlack is how long the Home Agent remembers a grace after it ended:
+// the kernel's expiry (in jiffies) does not run on our clock.
+const graceSlack = time.Second
+
 type homeAgent struct {
 	mu       sync.Mutex
 	cfg      dataplane.Config
@@ -24,8 +36,12 @@ type homeAgent struct {
 	s        *session
 	bindings *nftables.Set
 	bound    map[netip.Addr]netip.Addr // home address -> care-of address
-	tunsrc   tunsrcGuard
-	proxy    proxyND // real home link only
+	// graced holds, per home address, the previous care-of addresses whose
+	// @bindings elements expire at the given time (PreviousCareOfGrace):
+	// the kernel removes them, Unbind and Close must not wait for it.
+	graced map[netip.Addr]map[netip.Addr]time.Time
+	tunsrc tunsrcGuard
+	proxy  proxyND // real home link only
 }
 
 // NewHomeAgent returns the Home Agent data plane for cfg (zero Kernel
@@ -38,6 +54,7 @@ func NewHomeAgent(cfg dataplane.Config) (dataplane.HomeAgent, error) {
 	return &homeAgent{
 		cfg:    cfg,
 		bound:  make(map[netip.Addr]netip.Addr),
+		graced: make(map[netip.Addr]map[netip.Addr]time.Time),
 		tunsrc: tunsrcGuard{ns: cfg.NetNS},
 		proxy:  newProxyND(cfg),
 	}, nil
@@ -120,6 +137,7 @@ func (ha *homeAgent) tearDown() error {
 	)
 	ha.s, ha.bindings = nil, nil
 	clear(ha.bound)
+	clear(ha.graced)
 	return err
 }
 
@@ -150,34 +168,95 @@ func (ha *homeAgent) checkBinding(hoa, coa netip.Addr) error {
 
 // bind accepts the new care-of address, then switches the encap route,
 // then (for a new binding on a real home link) answers for hoa there, then
-// forgets the previous care-of address: make before break. A failed bind
-// leaves the state as it was.
+// gives the previous care-of address PreviousCareOfGrace before the kernel
+// forgets it: make before break. A failed bind leaves the state as it was.
 func (ha *homeAgent) bind(hoa, coa netip.Addr) error {
 	egress, err := ha.s.egressTo(coa)
 	if err != nil {
 		return err
 	}
 	previous, rebinding := ha.bound[hoa]
-	if err := ha.s.addElements(ha.bindings, bindingKey(coa, hoa)); err != nil {
+	graceEnds, wasGraced := ha.gracedUntil(hoa, coa)
+	key := bindingKey(coa, hoa)
+	// undo puts the element for coa back as it was.
+	undo := func() error {
+		left := time.Until(graceEnds)
+		switch {
+		case wasGraced && left > 0:
+			return ha.s.replaceElement(ha.bindings, key, left)
+		case rebinding && previous == coa:
+			return nil
+		}
+		return ha.s.deleteElements(ha.bindings, key)
+	}
+	if wasGraced {
+		err = ha.s.replaceElement(ha.bindings, key, 0) // no longer expires
+	} else {
+		err = ha.s.addElements(ha.bindings, key)
+	}
+	if err != nil {
 		return err
 	}
 	route := encapRoute(ha.cfg.Kernel, hostNet(hoa), coa, egress, ha.cfg.Kernel.ForwardTable)
 	if err := ha.s.addRoute(route, featureSeg6); err != nil {
-		if !rebinding || previous != coa {
-			err = errors.Join(err, ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
-		}
-		return err
+		return errors.Join(err, undo())
 	}
 	if !rebinding {
 		if err := ha.proxy.add(ha.s, hoa); err != nil {
-			return errors.Join(err, ha.s.deleteRoute(route), ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
+			return errors.Join(err, ha.s.deleteRoute(route), undo())
 		}
 	}
 	ha.bound[hoa] = coa
+	delete(ha.graced[hoa], coa)
+	if len(ha.graced[hoa]) == 0 {
+		delete(ha.graced, hoa)
+	}
 	if rebinding && previous != coa {
-		return ha.s.deleteElements(ha.bindings, bindingKey(previous, hoa))
+		return ha.gracePrevious(hoa, previous)
 	}
 	return nil
+}
+
+// gracedUntil reports whether coa is a previous care-of address of hoa
+// whose grace may not have ended in the kernel yet, and when it ends. It
+// forgets graces that ended long enough ago.
+func (ha *homeAgent) gracedUntil(hoa, coa netip.Addr) (time.Time, bool) {
+	now := time.Now()
+	for c, end := range ha.graced[hoa] {
+		if now.After(end.Add(graceSlack)) {
+			delete(ha.graced[hoa], c)
+		}
+	}
+	end, ok := ha.graced[hoa][coa]
+	return end, ok
+}
+
+// gracePrevious gives the element of hoa's previous care-of address a
+// timeout of PreviousCareOfGrace, in place, so that it is accepted until
+// then; if that fails, it deletes the element.
+func (ha *homeAgent) gracePrevious(hoa, previous netip.Addr) error {
+	key := bindingKey(previous, hoa)
+	end := time.Now().Add(PreviousCareOfGrace)
+	if err := ha.s.replaceElement(ha.bindings, key, PreviousCareOfGrace); err != nil {
+		return errors.Join(err, ha.s.deleteElements(ha.bindings, key))
+	}
+	if ha.graced[hoa] == nil {
+		ha.graced[hoa] = make(map[netip.Addr]time.Time)
+	}
+	ha.graced[hoa][previous] = end
+	return nil
+}
+
+// dropGraced removes the elements of hoa's previous care-of addresses.
+func (ha *homeAgent) dropGraced(hoa netip.Addr) error {
+	var errs []error
+	for coa := range ha.graced[hoa] {
+		// One element per transaction: one that has expired meanwhile
+		// fails its transaction with ENOENT, which deleteElements ignores.
+		errs = append(errs, ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)))
+	}
+	delete(ha.graced, hoa)
+	return errors.Join(errs...)
 }
 
 func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
@@ -199,7 +278,7 @@ func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	delete(ha.bound, hoa)
-	if err := ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)); err != nil {
+	if err := errors.Join(ha.s.deleteElements(ha.bindings, bindingKey(coa, hoa)), ha.dropGraced(hoa)); err != nil {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	return nil

@@ -184,22 +184,47 @@ func (s *session) awaitLocalRoute(ctx context.Context, addr netip.Addr) error {
 	}
 }
 
-// checkConfigured fails unless addr is an address of link.
-func (s *session) checkConfigured(link netlink.Link, addr netip.Addr) error {
-	addrs, err := s.nl.AddrList(link, netlink.FAMILY_V6)
+// tunnelSource fails unless coa is an address of link, and returns the
+// tunsrc that makes it the outer source of packets encapsulated by a route
+// through link: the unspecified address (unset) when source address
+// selection on link picks coa anyway, coa itself otherwise.
+//
+// Selection (RFC 6724, ipv6_dev_get_saddr) toward a global destination
+// prefers, after scope, non-deprecated addresses and then home addresses
+// (IFA_F_HOMEADDRESS) before it prefers the outgoing interface. So it
+// picks coa if coa is not deprecated, link holds no other global address,
+// and no address of the namespace is flagged as a home address.
+func (s *session) tunnelSource(link netlink.Link, coa netip.Addr) (netip.Addr, error) {
+	addrs, err := s.nl.AddrList(nil, netlink.FAMILY_V6)
 	if err != nil {
-		return fmt.Errorf("list addresses of %s: %w", link.Attrs().Name, err)
+		return netip.Addr{}, fmt.Errorf("list addresses: %w", err)
 	}
+	index := link.Attrs().Index
+	configured, selected := false, true
 	for _, a := range addrs {
-		if a.IP.Equal(net.IP(addr.AsSlice())) {
-			return nil
+		ip, _ := netip.AddrFromSlice(a.IP)
+		onLink := a.LinkIndex == index
+		switch {
+		case onLink && ip.Unmap() == coa:
+			configured = true
+			selected = selected && a.Flags&unix.IFA_F_DEPRECATED == 0
+		case a.Flags&unix.IFA_F_HOMEADDRESS != 0:
+			selected = false
+		case onLink && a.Scope == unix.RT_SCOPE_UNIVERSE && a.Flags&unix.IFA_F_DADFAILED == 0:
+			selected = false // another global address competes
 		}
 	}
-	return &dataplane.ValueError{
-		Field:  "care-of address",
-		Value:  addr.String(),
-		Reason: "not configured on " + link.Attrs().Name,
+	if !configured {
+		return netip.Addr{}, &dataplane.ValueError{
+			Field:  "care-of address",
+			Value:  coa.String(),
+			Reason: "not configured on " + link.Attrs().Name,
+		}
 	}
+	if selected {
+		return netip.IPv6Unspecified(), nil
+	}
+	return coa, nil
 }
 
 // egressTo returns the interface the namespace routes dst through.

@@ -64,7 +64,7 @@ func (mn *mobileNode) Start(ctx context.Context) error {
 
 func (mn *mobileNode) setUp(ctx context.Context) error {
 	k := mn.cfg.Kernel
-	if err := mn.rememberTunsrc(); err != nil {
+	if err := mn.clearTunsrc(); err != nil {
 		return err
 	}
 	if err := errors.Join(mn.s.sweep(k.Protocol), mn.s.deleteTable(mn.cfg.Instance)); err != nil {
@@ -91,9 +91,12 @@ func (mn *mobileNode) setUp(ctx context.Context) error {
 	return mn.s.moveLocalRule(k)
 }
 
-// rememberTunsrc saves the tunnel source to restore at Close. The care-of
-// addresses in a leftover endpoint set tell a value set by a crashed run.
-func (mn *mobileNode) rememberTunsrc() error {
+// clearTunsrc saves the tunnel source to restore at Close and unsets it,
+// so that source address selection picks the outer source (see
+// tunnelSource). A care-of address in a leftover endpoint set is a value
+// set by a crashed run (older versions set tunsrc at every Attach): it is
+// saved as unset.
+func (mn *mobileNode) clearTunsrc() error {
 	leftover, err := mn.s.tableElements(mn.cfg.Instance, setEndpoints)
 	if err != nil {
 		return err
@@ -104,7 +107,10 @@ func (mn *mobileNode) rememberTunsrc() error {
 			coas = append(coas, netip.AddrFrom16([16]byte(key)))
 		}
 	}
-	return mn.tunsrc.remember(coas...)
+	if err := mn.tunsrc.remember(coas...); err != nil {
+		return err
+	}
+	return mn.tunsrc.set(netip.IPv6Unspecified())
 }
 
 func (mn *mobileNode) homeAddress() *netlink.Addr {
@@ -154,7 +160,7 @@ func (mn *mobileNode) Attach(ctx context.Context, at dataplane.Attachment) error
 	if err := mn.phase.canProgram(ctx); err != nil {
 		return fmt.Errorf("attach %s: %w", at.CoA, err)
 	}
-	if err := mn.attach(at); err != nil {
+	if err := mn.attach(ctx, at); err != nil {
 		return fmt.Errorf("attach %s on %s: %w", at.CoA, at.Interface, err)
 	}
 	return nil
@@ -176,12 +182,20 @@ func (mn *mobileNode) checkAttachment(at dataplane.Attachment) error {
 // attach installs the new care-of address's state and switches the
 // reverse tunnel and the pin to it; the previous care-of address keeps its
 // decapsulation state until Release.
-func (mn *mobileNode) attach(at dataplane.Attachment) error {
+func (mn *mobileNode) attach(ctx context.Context, at dataplane.Attachment) error {
 	link, err := mn.s.nl.LinkByName(at.Interface)
 	if err != nil {
 		return fmt.Errorf("interface %s: %w", at.Interface, err)
 	}
-	if err := mn.s.checkConfigured(link, at.CoA); err != nil {
+	source, err := mn.s.tunnelSource(link, at.CoA)
+	if err != nil {
+		return err
+	}
+	// An address without DAD is listed before the kernel has joined its
+	// solicited-node group, which it does just before it installs the
+	// local route. Until then the Home Agent's Neighbor Solicitations for
+	// the care-of address go unanswered, and it asks again after a second.
+	if err := mn.s.awaitLocalRoute(ctx, at.CoA); err != nil {
 		return err
 	}
 	index := link.Attrs().Index
@@ -197,7 +211,8 @@ func (mn *mobileNode) attach(at dataplane.Attachment) error {
 	if err := mn.s.addRoute(encapRoute(k, defaultNet(), mn.cfg.HomeAgent, index, k.TunnelTable), featureSeg6); err != nil {
 		return err
 	}
-	if err := mn.tunsrc.set(at.CoA); err != nil {
+	// Usually unset, so no change: setting waits for an RCU grace period.
+	if err := mn.tunsrc.set(source); err != nil {
 		return err
 	}
 	previous := mn.current

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -116,11 +117,14 @@ func (s *session) installDecapTable(cfg dataplane.Config, set *nftables.Set, acc
 
 // installHomeAgentTable: accept "ip6 daddr <HA> ip6 nexthdr 41
 // ip6 saddr . <inner saddr> @bindings"; drop other protocol 41 to <HA>.
+// The set has flag timeout: elements of current bindings have none, those
+// of previous care-of addresses expire (PreviousCareOfGrace).
 func (s *session) installHomeAgentTable(cfg dataplane.Config) (*nftables.Set, error) {
 	set := &nftables.Set{
 		Name:          setBindings,
 		KeyType:       nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeIP6Addr),
 		Concatenation: true,
+		HasTimeout:    true,
 	}
 	toEndpoint := slices.Concat(loadCmp(offDst, cfg.HomeAgent), tunnelled())
 	accept := slices.Concat(toEndpoint, []expr.Any{
@@ -160,6 +164,34 @@ func (s *session) deleteElements(set *nftables.Set, keys ...[]byte) error {
 	}
 	if err := s.nft.Flush(); err != nil && !isGone(err) {
 		return fmt.Errorf("delete from nft set %s: %w", set.Name, err)
+	}
+	return nil
+}
+
+// replaceElement swaps the element with key for one that expires after
+// timeout (0: never; the kernel counts milliseconds) in one transaction,
+// so that lookups never miss it. If that element has gone (expired), key
+// is added alone.
+func (s *session) replaceElement(set *nftables.Set, key []byte, timeout time.Duration) error {
+	if timeout > 0 {
+		timeout = max(timeout, time.Millisecond) // 0 ms would mean "never"
+	}
+	elem := []nftables.SetElement{{Key: key, Timeout: timeout}}
+	if err := s.nft.SetDeleteElements(set, elements([][]byte{key})); err != nil {
+		return err
+	}
+	if err := s.nft.SetAddElements(set, elem); err != nil {
+		return err
+	}
+	err := s.nft.Flush()
+	if isGone(err) {
+		if err := s.nft.SetAddElements(set, elem); err != nil {
+			return err
+		}
+		err = s.nft.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("replace in nft set %s: %w", set.Name, err)
 	}
 	return nil
 }

@@ -36,7 +36,7 @@ type topology struct {
 	cn, ha, mn *netnstest.NS
 }
 
-func newTopology(t *testing.T) *topology {
+func newTopology(t testing.TB) *topology {
 	t.Helper()
 	tp := &topology{
 		cn: netnstest.New(t, "cn"),
@@ -126,7 +126,7 @@ func (tp *topology) dumpOnFailure(t *testing.T) {
 	})
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

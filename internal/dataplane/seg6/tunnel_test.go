@@ -11,7 +11,7 @@ import (
 
 func TestMain(m *testing.M) { netnstest.Main(m) }
 
-func startHomeAgent(t *testing.T, cfg dataplane.Config) dataplane.HomeAgent {
+func startHomeAgent(t testing.TB, cfg dataplane.Config) dataplane.HomeAgent {
 	t.Helper()
 	ha, err := seg6.NewHomeAgent(cfg)
 	must(t, err)
@@ -19,7 +19,7 @@ func startHomeAgent(t *testing.T, cfg dataplane.Config) dataplane.HomeAgent {
 	return ha
 }
 
-func startMobileNode(t *testing.T, cfg dataplane.Config) dataplane.MobileNode {
+func startMobileNode(t testing.TB, cfg dataplane.Config) dataplane.MobileNode {
 	t.Helper()
 	mn, err := seg6.NewMobileNode(cfg)
 	must(t, err)
@@ -58,6 +58,10 @@ func TestTunnelPingHandoverAndCleanup(t *testing.T) {
 	must(t, tp.mn.Ping(ctx, homeAddr, cnAddr))
 	assertTunnelled(t, link2, coa2, 2)
 	assertNoTunnel(t, link1)
+	// Source selection on the access interface chose the outer sources.
+	if got := tunsrc(t, tp.mn); got != mnBase.tunsrc {
+		t.Errorf("mobile node tunsrc %q after the handover, want it untouched: %q", got, mnBase.tunsrc)
+	}
 
 	must(t, ha.Unbind(ctx, homeAddr))
 	if err := tp.cn.Ping(shortContext(t), cnAddr, homeAddr); err == nil {
@@ -66,6 +70,42 @@ func TestTunnelPingHandoverAndCleanup(t *testing.T) {
 	must(t, mn.Close())
 	must(t, ha.Close())
 	haBase.assertRestored(t)
+	mnBase.assertRestored(t)
+}
+
+// TestMobileNodePinsSourceBesideAnotherGlobalAddress: an access interface
+// with a second global address that source selection prefers toward the
+// Home Agent (longer common prefix) would give reverse-tunnelled packets
+// an outer source the Home Agent refuses; there Attach sets tunsrc to the
+// care-of address, and unsets it again on an interface with one address.
+func TestMobileNodePinsSourceBesideAnotherGlobalAddress(t *testing.T) {
+	t.Parallel()
+	tp := newTopology(t)
+	tp.dumpOnFailure(t)
+	mnBase := takeBaseline(t, tp.mn)
+	preferred := netip.MustParseAddr("2001:db8:1:b::2") // 48 bits in common with haAddr
+	must(t, tp.mn.AddAddr("m2", netip.PrefixFrom(preferred, 64)))
+	mnBase.state = snapshot(t, tp.mn)
+	ha := startHomeAgent(t, tp.homeAgentConfig())
+	mn := startMobileNode(t, tp.mobileNodeConfig())
+	ctx := t.Context()
+
+	link2 := tp.mn.Capture(t, "m2")
+	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa2, Interface: "m2", Router: router2}))
+	must(t, ha.Bind(ctx, homeAddr, coa2))
+	if got, want := tunsrc(t, tp.mn), "tunsrc addr "+coa2.String(); got != want {
+		t.Errorf("tunsrc %q on an interface with two global addresses, want %q", got, want)
+	}
+	must(t, tp.mn.Ping(ctx, homeAddr, cnAddr))
+	must(t, tp.cn.Ping(ctx, cnAddr, homeAddr))
+	assertTunnelled(t, link2, coa2, 2)
+
+	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
+	if got := tunsrc(t, tp.mn); got != mnBase.tunsrc {
+		t.Errorf("tunsrc %q after moving to an interface with one global address, want %q", got, mnBase.tunsrc)
+	}
+	must(t, mn.Close())
+	must(t, ha.Close())
 	mnBase.assertRestored(t)
 }
 
