@@ -22,7 +22,10 @@ type HomeAgent interface {
 	// Bind programs or replaces hoa -> coa: packets to hoa are encapsulated
 	// (outer source the Home Agent address, outer destination coa), and
 	// packets tunnelled from coa with inner source hoa are accepted. On
-	// replacement the new state is installed before the old is removed.
+	// replacement the new state is installed before the old is removed; a
+	// driver may keep accepting the previous care-of address's reverse
+	// tunnel for a short grace period (seg6: PreviousCareOfGrace), so that
+	// packets already in flight from it are not lost.
 	Bind(ctx context.Context, hoa, coa netip.Addr) error
 	// Unbind removes the binding of hoa; ErrNotBound if there is none.
 	Unbind(ctx context.Context, hoa netip.Addr) error

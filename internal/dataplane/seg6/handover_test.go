@@ -2,6 +2,7 @@ package seg6_test
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"testing"
 
@@ -169,5 +170,42 @@ func BenchmarkMobileNodeAttach(b *testing.B) {
 	for b.Loop() {
 		must(b, mn.Attach(b.Context(), links[i%2]))
 		i++
+	}
+}
+
+// TestHomeTrafficNeverLeavesUntunnelled: when the access link of the
+// current attachment goes down, the kernel deletes the tunnel's route with
+// it; traffic from the home address must then be refused, not routed
+// natively through another link, even though the main table has a default
+// route there.
+func TestHomeTrafficNeverLeavesUntunnelled(t *testing.T) {
+	t.Parallel()
+	tp := newTopology(t)
+	tp.dumpOnFailure(t)
+	must(t, tp.mn.AddRouteMetric(defaultDst, router2, 200)) // a way out if the guard fails
+	mn := startMobileNode(t, tp.mobileNodeConfig())
+	must(t, mn.Attach(t.Context(), dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
+	link2 := tp.mn.Capture(t, "m2")
+	must(t, tp.mn.LinkDown("m1"))
+
+	var sendErr error
+	must(t, tp.mn.Do(func() error {
+		conn, err := net.DialUDP("udp6", net.UDPAddrFromAddrPort(netip.AddrPortFrom(homeAddr, 0)),
+			net.UDPAddrFromAddrPort(netip.AddrPortFrom(cnAddr, 9)))
+		if err != nil {
+			sendErr = err
+			return nil
+		}
+		defer func() { _ = conn.Close() }()
+		_, sendErr = conn.Write([]byte("must not leave natively"))
+		return nil
+	}))
+	if sendErr == nil {
+		t.Error("a datagram from the home address was accepted for sending with the tunnel's link down")
+	}
+	for _, p := range packets(t, link2) {
+		if p.Outgoing && p.Src == homeAddr {
+			t.Errorf("home address traffic left untunnelled on m2: %v", p)
+		}
 	}
 }

@@ -66,7 +66,14 @@ func decapRoute(k dataplane.Kernel, endpoint netip.Addr, lookup uint32, lo int) 
 	}
 }
 
-// unreachableDefault blocks a table until its real default route arrives.
+// blockMetric is the metric of the unreachable default route: worse than
+// any real default route, so the two coexist.
+const blockMetric = 0xffffff
+
+// unreachableDefault blocks a table whenever it has no real default route:
+// before the first Attach, and whenever the kernel deletes the tunnel's
+// route because its access link went down. Without it, traffic from the
+// home address would fall through to the main table and leave untunnelled.
 func unreachableDefault(k dataplane.Kernel, table uint32) *netlink.Route {
 	return &netlink.Route{
 		Family:   netlink.FAMILY_V6,
@@ -74,6 +81,7 @@ func unreachableDefault(k dataplane.Kernel, table uint32) *netlink.Route {
 		Dst:      defaultNet(),
 		Table:    int(table),
 		Protocol: netlink.RouteProtocol(k.Protocol),
+		Priority: blockMetric,
 	}
 }
 
