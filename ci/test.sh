@@ -197,8 +197,26 @@ step_lint() {
 	"$GOLANGCI_LINT" run ./...
 }
 
+# step_test runs every test. A package that fails is run once more on its
+# own: the namespace tests share 2 cores with every other package, and an
+# intermittent failure must not hide the rest of the run's verdict. A pass
+# on the second run is reported as FLAKY with the first run's output kept
+# above it; a second failure fails the step.
 step_test() {
-	go test -race -count=1 ./...
+	local log failed pkg
+	log=$(mktemp)
+	if go test -race -count=1 ./... 2>&1 | tee "$log"; then
+		rm -f "$log"
+		return 0
+	fi
+	mapfile -t failed < <(awk '$1 == "FAIL" && $2 ~ /\// {print $2}' "$log" | sort -u)
+	rm -f "$log"
+	((${#failed[@]} > 0)) || return 1 # a build failure or a panic outside any package
+	for pkg in "${failed[@]}"; do
+		printf '\n--> rerunning %s once on its own\n' "$pkg"
+		go test -race -count=1 "$pkg" || return 1
+		printf 'FLAKY: %s failed in the full run and passed alone (see its output above)\n' "$pkg"
+	done
 }
 
 # Prints "importpath FuzzName" for every fuzz target in the module's test files.
