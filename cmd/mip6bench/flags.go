@@ -14,12 +14,13 @@ import (
 
 // options are the command's flags.
 type options struct {
-	suites    []string
-	dataplane string
-	binDir    string
-	out       string
-	docs      bool
-	json      bool
+	renderOnly bool
+	suites     []string
+	dataplane  string
+	binDir     string
+	out        string
+	docs       bool
+	json       bool
 
 	// registration
 	steps      []int
@@ -53,6 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.binDir, "bin", "bin", "directory holding nse-homeagent and nsc-mobile")
 	fs.StringVar(&o.out, "out", "docs", "directory for performance.md and performance/ (results.json, plots)")
 	fs.BoolVar(&o.docs, "docs", true, "write results.json and regenerate performance.md; false: print only")
+	fs.BoolVar(&o.renderOnly, "render-only", false, "measure nothing: regenerate performance.md and its plots from results.json")
 	fs.BoolVar(&o.json, "json", false, "print this run's JSON on stdout instead of the text summary")
 	fs.IntVar(&o.samples, "samples", registration.DefaultSamples, "registration: BUs of each kind timed one at a time per step")
 	fs.IntVar(&o.window, "window", registration.DefaultWindow, "registration: BUs in flight while filling bindings")

@@ -22,6 +22,13 @@ const commandEnv = "MIP6BENCH_COMMAND"
 func run(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	narration := &narrator{w: stderr, start: time.Now()}
 	all := suites(o)
+	if o.renderOnly {
+		doc, err := report.Rerender(o.out, all)
+		if err == nil {
+			narration.say("rendered %s from %s/%s/%s", doc, o.out, report.AssetsName, report.ResultsName)
+		}
+		return err
+	}
 	run := report.NewRun(commandLine(), report.DescribeMachine())
 	env := report.Env{BinDir: o.binDir, Dataplane: o.dataplane, Log: narration}
 	var failed []string

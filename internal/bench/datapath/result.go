@@ -196,7 +196,7 @@ var directionKeys = map[string]string{directionNames[toMN]: "cn-mn", directionNa
 
 // Markdown implements report.Result: how it was measured, then a table of
 // throughput and one of latency.
-func (r Result) Markdown(w io.Writer, _ report.Assets) error {
+func (r Result) Markdown(w io.Writer, assets report.Assets) error {
 	e := report.NewErrWriter(w)
 	e.Printf("The lab topology of `internal/lab` with both daemons running (Home Agent data plane `%s`), the mobile node registered "+
 		"from CoA1 (`%s`). **Tunnel**: the correspondent node (`%s`) to the home address (`%s`): IPv6-in-IPv6 from the Home Agent "+
@@ -209,6 +209,10 @@ func (r Result) Markdown(w io.Writer, _ report.Assets) error {
 	e.Printf("One TCP stream, iperf3 %s, %d s per run; CPU is the iperf3 process's, user + system, in %% of one core.\n\n",
 		strings.TrimPrefix(r.Iperf3Version, "iperf "), r.IperfSeconds)
 	_ = report.Table(e, []string{"direction", "path", "Gbit/s", "each run", "retransmits", "sender CPU", "receiver CPU"}, r.throughputRows())
+	_ = assets.Image(e, "datapath-throughput.png", "TCP throughput through the tunnel and on the direct path",
+		func(path string) error {
+			return report.BarChart(path, "TCP throughput, tunnel vs direct ("+r.dataplane()+")", "Gbit/s", r.throughputBars())
+		})
 	e.Printf("### Latency\n\n")
 	e.Printf("One way, user space to user space: %d UDP probes of %d bytes per path and run, %d/s per path, each carrying its send "+
 		"time; the namespaces share the host's clock, and the receiver busy-polls, so a probe is timed when the kernel queues it. "+
@@ -236,6 +240,17 @@ func (r Result) throughputRows() [][]string {
 		rows = append(rows, []string{d.Name, "**tunnel / direct**", fmt.Sprintf("**%.2f**", d.ThroughputRatio), "", "", "", ""})
 	}
 	return rows
+}
+
+// throughputBars are the medians of the throughput table, tunnel and
+// direct side by side for each direction.
+func (r Result) throughputBars() []report.Bar {
+	var bars []report.Bar
+	for _, d := range r.Directions {
+		bars = append(bars, report.Bar{Label: d.Name + " tunnel", Value: d.Tunnel.ThroughputGbps},
+			report.Bar{Label: d.Name + " direct", Value: d.Direct.ThroughputGbps})
+	}
+	return bars
 }
 
 func (r Result) oneWayRows() [][]string {

@@ -49,6 +49,20 @@ func Publish(out string, run *Run, suites []Suite) (string, error) {
 	if err := WriteJSON(results, h); err != nil {
 		return "", err
 	}
+	return renderTo(out, h, suites)
+}
+
+// Rerender regenerates the document and its plots from the stored results
+// alone, measuring nothing. It returns the document's path.
+func Rerender(out string, suites []Suite) (string, error) {
+	h, err := ReadHistory(filepath.Join(out, AssetsName, ResultsName))
+	if err != nil {
+		return "", err
+	}
+	return renderTo(out, h, suites)
+}
+
+func renderTo(out string, h *History, suites []Suite) (string, error) {
 	var doc bytes.Buffer
 	assets := Assets{Dir: filepath.Join(out, AssetsName), Link: AssetsName}
 	if err := Render(&doc, h, suites, assets); err != nil {
