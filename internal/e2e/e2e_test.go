@@ -43,14 +43,8 @@ func startBoth(t *testing.T, l *lab.Lab, haEnv ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, err := l.StartHomeAgent(ctx, haEnv...); err != nil {
-		t.Fatalf("starting the home agent: %v", err)
-	}
-	if _, err := l.StartMobileNode(ctx); err != nil {
-		t.Fatalf("starting the mobile node: %v", err)
-	}
-	if err := l.WaitRegistered(ctx, lab.CoA1); err != nil {
-		t.Fatalf("registration: %v", err)
+	if err := l.StartRegistered(ctx, haEnv...); err != nil {
+		t.Fatalf("starting the daemons and registering: %v", err)
 	}
 }
 

@@ -295,3 +295,16 @@ func (lw *lineWriter) flush() {
 		lw.buf = nil
 	}
 }
+
+// StartRegistered starts the Home Agent (haEnv overriding its defaults)
+// and the mobile node, and waits until the mobile node is registered from
+// its first access link (CoA1) or ctx is done.
+func (l *Lab) StartRegistered(ctx context.Context, haEnv ...string) error {
+	if _, err := l.StartHomeAgent(ctx, haEnv...); err != nil {
+		return err
+	}
+	if _, err := l.StartMobileNode(ctx); err != nil {
+		return err
+	}
+	return l.WaitRegistered(ctx, CoA1)
+}

@@ -102,12 +102,7 @@ func startLab(ctx context.Context, cfg Config) (*lab.Lab, error) {
 	if cfg.Dataplane != "" {
 		env = append(env, "NSM_DATAPLANE="+cfg.Dataplane)
 	}
-	if _, err = l.StartHomeAgent(ctx, env...); err == nil {
-		if _, err = l.StartMobileNode(ctx); err == nil {
-			err = l.WaitRegistered(regCtx, lab.CoA1)
-		}
-	}
-	if err != nil {
+	if err := l.StartRegistered(regCtx, env...); err != nil {
 		return nil, errors.Join(err, l.Close())
 	}
 	return l, nil
