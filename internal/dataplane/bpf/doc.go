@@ -41,7 +41,9 @@
 // mark and returns BPF_LWT_REROUTE, and the kernel's second lookup finds
 // the decapsulation route. Other tunnelled packets are dropped and
 // counted. The kernel's "lookup local" rule is moved behind the
-// instance's rules (Priority+1) and put back at Close, as seg6 does.
+// instance's rules (Priority+1) and put back at Close, as seg6 does: the
+// netlink session, that move, the decapsulation rule and route builders
+// and the sweep by protocol are package kernel's, shared with seg6.
 //
 // Counters: a per-CPU array counts encapsulated, no binding, encapsulation
 // failed, decapsulated, refused and malformed packets (Stats).

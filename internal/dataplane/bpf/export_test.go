@@ -4,6 +4,7 @@ import (
 	"github.com/cilium/ebpf"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // Abandon drops a started instance the way a crash would: its file
@@ -17,8 +18,8 @@ func Abandon(instance any) {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
 	ha.objs.Close()
-	ha.s.close()
-	ha.objs, ha.s, ha.phase = nil, nil, phaseClosed
+	ha.s.Close()
+	ha.objs, ha.s, ha.phase = nil, nil, kernel.PhaseClosed
 }
 
 // BindingsMap returns the running instance's map home address -> care-of

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // DriverName is what Name returns.
@@ -46,7 +47,7 @@ type homeAgent struct {
 	mu       sync.RWMutex // Bind and Unbind share it; Start and Close own it
 	cfg      dataplane.Config
 	capacity uint32
-	phase    phase
+	phase    kernel.Phase
 	s        *session
 	objs     *ebpf.Collection
 }
@@ -87,7 +88,7 @@ func (ha *homeAgent) Name() string { return DriverName }
 func (ha *homeAgent) Start(ctx context.Context) error {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	if err := ha.phase.canStart(ctx); err != nil {
+	if err := ha.phase.CanStart(ctx); err != nil {
 		return err
 	}
 	s, err := openSession(ha.cfg.NetNS)
@@ -98,7 +99,7 @@ func (ha *homeAgent) Start(ctx context.Context) error {
 	if err := ha.setUp(); err != nil {
 		return fmt.Errorf("bpf home agent start: %w", errors.Join(err, ha.tearDown()))
 	}
-	ha.phase = phaseStarted
+	ha.phase = kernel.PhaseStarted
 	return nil
 }
 
@@ -110,7 +111,7 @@ func (ha *homeAgent) setUp() error {
 	if err := ha.removeLeftovers(); err != nil {
 		return err
 	}
-	if err := ha.s.checkForwarding(); err != nil {
+	if err := ha.s.CheckForwarding(); err != nil {
 		return err
 	}
 	objs, err := ebpf.NewCollection(collectionSpec(cfg.HomeAgent, cfg.Kernel.Mark, ha.capacity))
@@ -126,23 +127,27 @@ func (ha *homeAgent) setUp() error {
 		return err
 	}
 	encap := encapRoute(cfg, objs.Programs[encapProgName].FD(), anchor.Attrs().Index)
-	if err := ha.s.addRoute(encap, featureLWTBPF); err != nil {
+	if err := ha.s.AddRoute(encap, featureLWTBPF); err != nil {
 		return err
 	}
-	if err := ha.s.addRoute(decapRoute(cfg, ha.s.loIndex), featureSeg6); err != nil {
+	// The decapsulation route strips the outer header of the packets the
+	// check program marked and looks the inner destination up in the
+	// forwarding table.
+	decap := kernel.DecapRoute(cfg.Kernel, cfg.HomeAgent, cfg.Kernel.ForwardTable, ha.s.LoIndex)
+	if err := ha.s.AddRoute(decap, featureSeg6); err != nil {
 		return err
 	}
-	if err := ha.s.addRule(decapRule(cfg.Kernel)); err != nil {
+	if err := ha.s.AddRule(kernel.DecapRule(cfg.Kernel)); err != nil {
 		return err
 	}
-	check := checkRoute(cfg, objs.Programs[checkProgName].FD(), ha.s.loIndex)
-	if err := ha.s.addRoute(check, featureLWTBPF); err != nil {
+	check := checkRoute(cfg, objs.Programs[checkProgName].FD(), ha.s.LoIndex)
+	if err := ha.s.AddRoute(check, featureLWTBPF); err != nil {
 		return err
 	}
-	if err := ha.s.addRule(checkRule(cfg)); err != nil {
+	if err := ha.s.AddRule(checkRule(cfg)); err != nil {
 		return err
 	}
-	return ha.s.moveLocalRule(cfg.Kernel)
+	return ha.s.MoveLocalRule(cfg.Kernel)
 }
 
 // removeLeftovers deletes what a previous run of this instance left,
@@ -150,7 +155,7 @@ func (ha *homeAgent) setUp() error {
 // device (setUp adopts it) in place. The programs and maps of that run go
 // with its routes.
 func (ha *homeAgent) removeLeftovers() error {
-	return errors.Join(ha.s.sweep(ha.cfg.Kernel.Protocol), ha.s.deleteSeg6Table(ha.cfg.Instance))
+	return errors.Join(ha.s.Sweep(ha.cfg.Kernel.Protocol), ha.s.deleteSeg6Table(ha.cfg.Instance))
 }
 
 // tearDown undoes setUp and closes the session; it tolerates a partial
@@ -159,14 +164,14 @@ func (ha *homeAgent) removeLeftovers() error {
 func (ha *homeAgent) tearDown() error {
 	k := ha.cfg.Kernel
 	err := errors.Join(
-		ha.s.restoreLocalRule(k),
-		ha.s.sweep(k.Protocol),
+		ha.s.RestoreLocalRule(k),
+		ha.s.Sweep(k.Protocol),
 		ha.s.deleteAnchor(ha.cfg.Instance),
 	)
 	if ha.objs != nil {
 		ha.objs.Close()
 	}
-	ha.s.close()
+	ha.s.Close()
 	ha.s, ha.objs = nil, nil
 	return err
 }
@@ -177,7 +182,7 @@ func (ha *homeAgent) Bind(ctx context.Context, hoa, coa netip.Addr) error {
 	}
 	ha.mu.RLock()
 	defer ha.mu.RUnlock()
-	if err := ha.phase.canProgram(ctx); err != nil {
+	if err := ha.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("bind %s: %w", hoa, err)
 	}
 	// One map update replaces a binding atomically: a packet sees either
@@ -208,7 +213,7 @@ func (ha *homeAgent) checkBinding(hoa, coa netip.Addr) error {
 func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 	ha.mu.RLock()
 	defer ha.mu.RUnlock()
-	if err := ha.phase.canProgram(ctx); err != nil {
+	if err := ha.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	key := hoa.As16()
@@ -225,7 +230,7 @@ func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 func (ha *homeAgent) Stats() (Stats, error) {
 	ha.mu.RLock()
 	defer ha.mu.RUnlock()
-	if err := ha.phase.canProgram(context.Background()); err != nil {
+	if err := ha.phase.CanProgram(context.Background()); err != nil {
 		return Stats{}, fmt.Errorf("stats: %w", err)
 	}
 	var sums [numCounters]uint64
@@ -251,8 +256,8 @@ func (ha *homeAgent) Stats() (Stats, error) {
 func (ha *homeAgent) Close() error {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	wasStarted := ha.phase == phaseStarted
-	ha.phase = phaseClosed
+	wasStarted := ha.phase == kernel.PhaseStarted
+	ha.phase = kernel.PhaseClosed
 	if !wasStarted {
 		return nil
 	}

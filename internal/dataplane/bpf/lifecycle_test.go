@@ -9,12 +9,13 @@ import (
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/bpf"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
 
 func TestConstructorRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	good := dataplane.Config{Instance: "x", HomeAgent: haAddr, HomePrefix: homePrefix}
+	good := dataplane.Config{Instance: "x", HomeAgent: dptest.HAAddr, HomePrefix: dptest.HomePrefix}
 	for field, mutate := range map[string]func(*dataplane.Config){
 		"Config.HomeAgent":          func(c *dataplane.Config) { c.HomeAgent = netip.Addr{} },
 		"Config.HomeLink":           func(c *dataplane.Config) { c.HomeLink = "eth0" },
@@ -23,7 +24,7 @@ func TestConstructorRejectsBadConfig(t *testing.T) {
 		cfg := good
 		mutate(&cfg)
 		_, err := bpf.NewHomeAgent(cfg)
-		assertValueError(t, err, field)
+		dptest.AssertValueError(t, err, field)
 	}
 	if _, err := bpf.NewHomeAgent(good); err != nil {
 		t.Errorf("NewHomeAgent(%+v): %v", good, err)
@@ -35,48 +36,48 @@ func TestConstructorRejectsBadConfig(t *testing.T) {
 // calls change nothing.
 func TestHomeAgentLifecycleErrors(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
+	tp := dptest.NewTopology(t)
 	ctx := t.Context()
-	ha, err := bpf.NewHomeAgentWithCapacity(tp.homeAgentConfig(), 2)
-	must(t, err)
-	if err := ha.Bind(ctx, homeAddr, coa1); !errors.Is(err, dataplane.ErrNotStarted) {
+	ha, err := bpf.NewHomeAgentWithCapacity(tp.HomeAgentConfig(), 2)
+	dptest.Must(t, err)
+	if err := ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1); !errors.Is(err, dataplane.ErrNotStarted) {
 		t.Errorf("Bind before Start: %v, want ErrNotStarted", err)
 	}
-	must(t, ha.Start(ctx))
+	dptest.Must(t, ha.Start(ctx))
 	if err := ha.Start(ctx); err == nil {
 		t.Error("second Start succeeded")
 	}
-	started := snapshot(t, tp.ha)
+	started := dptest.Snapshot(t, tp.HA)
 
-	assertValueError(t, ha.Bind(ctx, netip.MustParseAddr("2001:db8:2::1"), coa1), "home address")
-	assertValueError(t, ha.Bind(ctx, haAddr, coa1), "home address")
-	assertValueError(t, ha.Bind(ctx, homeAddr, netip.MustParseAddr("2001:db8:1::5")), "care-of address")
-	if err := ha.Unbind(ctx, homeAddr); !errors.Is(err, dataplane.ErrNotBound) {
+	dptest.AssertValueError(t, ha.Bind(ctx, netip.MustParseAddr("2001:db8:2::1"), dptest.CoA1), "home address")
+	dptest.AssertValueError(t, ha.Bind(ctx, dptest.HAAddr, dptest.CoA1), "home address")
+	dptest.AssertValueError(t, ha.Bind(ctx, dptest.HomeAddr, netip.MustParseAddr("2001:db8:1::5")), "care-of address")
+	if err := ha.Unbind(ctx, dptest.HomeAddr); !errors.Is(err, dataplane.ErrNotBound) {
 		t.Errorf("Unbind without binding: %v, want ErrNotBound", err)
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := ha.Bind(cancelled, homeAddr, coa1); !errors.Is(err, context.Canceled) {
+	if err := ha.Bind(cancelled, dptest.HomeAddr, dptest.CoA1); !errors.Is(err, context.Canceled) {
 		t.Errorf("Bind with a cancelled context: %v, want context.Canceled", err)
 	}
 
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	must(t, ha.Bind(ctx, otherHome, coa1))
-	if err := ha.Bind(ctx, netip.MustParseAddr("2001:db8:1::300"), coa1); !errors.Is(err, bpf.ErrFull) {
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, ha.Bind(ctx, dptest.OtherHome, dptest.CoA1))
+	if err := ha.Bind(ctx, netip.MustParseAddr("2001:db8:1::300"), dptest.CoA1); !errors.Is(err, bpf.ErrFull) {
 		t.Errorf("third Bind with capacity 2: %v, want ErrFull", err)
 	}
-	must(t, ha.Bind(ctx, homeAddr, coa2)) // replacing needs no room
-	must(t, ha.Unbind(ctx, homeAddr))
-	if err := ha.Unbind(ctx, homeAddr); !errors.Is(err, dataplane.ErrNotBound) {
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA2)) // replacing needs no room
+	dptest.Must(t, ha.Unbind(ctx, dptest.HomeAddr))
+	if err := ha.Unbind(ctx, dptest.HomeAddr); !errors.Is(err, dataplane.ErrNotBound) {
 		t.Errorf("second Unbind: %v, want ErrNotBound", err)
 	}
-	if diff := snapshot(t, tp.ha).Diff(started); diff != "" {
+	if diff := dptest.Snapshot(t, tp.HA).Diff(started); diff != "" {
 		t.Errorf("bindings and failed calls changed routes, rules or nft state:\n%s", diff)
 	}
 
-	must(t, ha.Close())
-	must(t, ha.Close())
-	if err := ha.Bind(ctx, homeAddr, coa1); !errors.Is(err, dataplane.ErrClosed) {
+	dptest.Must(t, ha.Close())
+	dptest.Must(t, ha.Close())
+	if err := ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1); !errors.Is(err, dataplane.ErrClosed) {
 		t.Errorf("Bind after Close: %v, want ErrClosed", err)
 	}
 	if _, err := readStats(ha); !errors.Is(err, dataplane.ErrClosed) {
@@ -92,15 +93,15 @@ func TestHomeAgentLifecycleErrors(t *testing.T) {
 func TestHomeAgentStartNeedsForwarding(t *testing.T) {
 	t.Parallel()
 	ns := netnstest.New(t, "nofwd")
-	base := takeBaseline(t, ns)
-	cfg := dataplane.Config{Instance: "test", NetNS: ns.Handle(), HomeAgent: haAddr, HomePrefix: homePrefix}
+	base := dptest.TakeBaselineWithLinks(t, ns)
+	cfg := dataplane.Config{Instance: "test", NetNS: ns.Handle(), HomeAgent: dptest.HAAddr, HomePrefix: dptest.HomePrefix}
 	ha, err := bpf.NewHomeAgent(cfg)
-	must(t, err)
+	dptest.Must(t, err)
 	if err := ha.Start(t.Context()); !errors.Is(err, dataplane.ErrForwardingDisabled) {
 		t.Errorf("Start: %v, want ErrForwardingDisabled", err)
 	}
-	base.assertRestored(t)
-	must(t, ha.Close())
+	base.AssertRestored(t)
+	dptest.Must(t, ha.Close())
 }
 
 // TestConcurrentBindUnbindAndClose: Bind, Unbind and Stats from several
@@ -108,8 +109,8 @@ func TestHomeAgentStartNeedsForwarding(t *testing.T) {
 // Close every call fails with ErrClosed.
 func TestConcurrentBindUnbindAndClose(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	ha := startHomeAgent(t, tp.homeAgentConfig())
+	tp := dptest.NewTopology(t)
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
 	ctx := t.Context()
 	const workers, perWorker = 4, 500
 	var wg sync.WaitGroup
@@ -117,7 +118,7 @@ func TestConcurrentBindUnbindAndClose(t *testing.T) {
 		wg.Go(func() {
 			for i := range perWorker {
 				hoa := scaleHome(w*perWorker + i)
-				if err := ha.Bind(ctx, hoa, coa1); err != nil && !errors.Is(err, dataplane.ErrClosed) {
+				if err := ha.Bind(ctx, hoa, dptest.CoA1); err != nil && !errors.Is(err, dataplane.ErrClosed) {
 					t.Errorf("Bind: %v", err)
 				}
 				if err := ha.Unbind(ctx, hoa); err != nil && !errors.Is(err, dataplane.ErrClosed) {
@@ -129,17 +130,9 @@ func TestConcurrentBindUnbindAndClose(t *testing.T) {
 			}
 		})
 	}
-	wg.Go(func() { must(t, ha.Close()) })
+	wg.Go(func() { dptest.Must(t, ha.Close()) })
 	wg.Wait()
-	if err := ha.Bind(ctx, homeAddr, coa1); !errors.Is(err, dataplane.ErrClosed) {
+	if err := ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1); !errors.Is(err, dataplane.ErrClosed) {
 		t.Errorf("Bind after Close: %v, want ErrClosed", err)
-	}
-}
-
-func assertValueError(t *testing.T, err error, field string) {
-	t.Helper()
-	var verr *dataplane.ValueError
-	if !errors.As(err, &verr) || verr.Field != field {
-		t.Errorf("got %v, want a ValueError for %s", err, field)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
 
@@ -29,10 +30,10 @@ type rawCapture struct{ fd int }
 func newRawCapture(t *testing.T, ns *netnstest.NS, ifname string) *rawCapture {
 	t.Helper()
 	index, err := ns.LinkIndex(ifname)
-	must(t, err)
+	dptest.Must(t, err)
 	c := &rawCapture{}
 	proto := int(htons(unix.ETH_P_IPV6))
-	must(t, ns.Do(func() error {
+	dptest.Must(t, ns.Do(func() error {
 		fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, proto)
 		if err != nil {
 			return err
@@ -55,7 +56,7 @@ func (c *rawCapture) tunnelHeaders(t *testing.T) []outerHeader {
 		if errors.Is(err, unix.EAGAIN) {
 			return out
 		}
-		must(t, err)
+		dptest.Must(t, err)
 		ll, ok := from.(*unix.SockaddrLinklayer)
 		if !ok || ll.Pkttype == unix.PACKET_OUTGOING || n < 40 || buf[6] != netnstest.NextHeaderIPv6 {
 			continue

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/bpf"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 )
 
 // scaleBindings is the project's target: a million live bindings, of
@@ -43,22 +44,22 @@ var scaleBase = netip.MustParseAddr("2001:db8:1:0:1::").As16()
 // mobile node's binding work while they are loaded, and logs the cost:
 // time per Bind, the map's kernel memory and this process's resident set.
 func TestMillionBindings(t *testing.T) {
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
 	rssIdle := residentBytes(t)
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	defer func() { must(t, mn.Close()) }()
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	defer func() { dptest.Must(t, mn.Close()) }()
 	rssStarted, memStarted := residentBytes(t), mapMemory(t, ha)
 
-	coas := [2]netip.Addr{coa1, coa2}
+	coas := [2]netip.Addr{dptest.CoA1, dptest.CoA2}
 	start := time.Now()
 	for i := range timedBinds {
 		hoa := scaleHome(i)
 		if i == 0 {
-			hoa = homeAddr
+			hoa = dptest.HomeAddr
 		}
 		if err := ha.Bind(ctx, hoa, coas[i%2]); err != nil {
 			t.Fatalf("binding %d: %v", i, err)
@@ -72,10 +73,10 @@ func TestMillionBindings(t *testing.T) {
 	if n, wrong := checkEntries(t, bpf.BindingsMap(ha)); n != scaleBindings || wrong != 0 {
 		t.Errorf("the map holds %d bindings, %d with the wrong care-of address; want %d, 0", n, wrong, scaleBindings)
 	}
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1"}))
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1"}))
 	before := stats(t, ha)
-	must(t, tp.cn.Ping(ctx, cnAddr, homeAddr))
-	must(t, tp.mn.Ping(ctx, homeAddr, cnAddr))
+	dptest.Must(t, tp.CN.Ping(ctx, dptest.CNAddr, dptest.HomeAddr))
+	dptest.Must(t, tp.MN.Ping(ctx, dptest.HomeAddr, dptest.CNAddr))
 	if after := stats(t, ha); after.Encapsulated < before.Encapsulated+2 || after.Decapsulated < before.Decapsulated+2 {
 		t.Errorf("stats %+v after the pings, %+v before: want >= 2 more tunnelled each way", after, before)
 	}
@@ -93,13 +94,13 @@ func TestMillionBindings(t *testing.T) {
 // and returns how long the batches took.
 func loadTheRest(t *testing.T, ha dataplane.HomeAgent) time.Duration {
 	t.Helper()
-	coas := [2][16]byte{coa1.As16(), coa2.As16()}
+	coas := [2][16]byte{dptest.CoA1.As16(), dptest.CoA2.As16()}
 	hoas, values := make([][16]byte, 0, scaleBindings-timedBinds), make([][16]byte, 0, scaleBindings-timedBinds)
 	for i := timedBinds; i < scaleBindings; i++ {
 		hoas, values = append(hoas, scaleHome(i).As16()), append(values, coas[i%2])
 	}
 	start := time.Now()
-	must(t, bpf.LoadBindings(ha, hoas, values))
+	dptest.Must(t, bpf.LoadBindings(ha, hoas, values))
 	return time.Since(start)
 }
 
@@ -107,11 +108,11 @@ func loadTheRest(t *testing.T, ha dataplane.HomeAgent) time.Duration {
 // home addresses cycle through 2^19, so the map stays well below capacity
 // and later rounds replace bindings, as refreshes do.
 func BenchmarkBind(b *testing.B) {
-	tp := newTopology(b)
-	ha := startHomeAgent(b, tp.homeAgentConfig())
-	defer func() { must(b, ha.Close()) }()
+	tp := dptest.NewTopology(b)
+	ha := startHomeAgent(b, tp.HomeAgentConfig())
+	defer func() { dptest.Must(b, ha.Close()) }()
 	ctx := b.Context()
-	coas := [2]netip.Addr{coa1, coa2}
+	coas := [2]netip.Addr{dptest.CoA1, dptest.CoA2}
 	i := 0
 	for b.Loop() {
 		if err := ha.Bind(ctx, scaleHome(i%(1<<19)), coas[i%2]); err != nil {
@@ -124,7 +125,7 @@ func BenchmarkBind(b *testing.B) {
 func mapMemory(t *testing.T, ha dataplane.HomeAgent) uint64 {
 	t.Helper()
 	info, err := bpf.BindingsMap(ha).Info()
-	must(t, err)
+	dptest.Must(t, err)
 	mem, ok := info.Memlock()
 	if !ok {
 		t.Fatal("the kernel reports no memlock for the bindings map")
@@ -140,7 +141,7 @@ func checkEntries(t *testing.T, m *ebpf.Map) (total, wrong int) {
 	t.Helper()
 	const chunk = 1 << 16
 	keys, values := make([][16]byte, chunk), make([][16]byte, chunk)
-	coas := [2][16]byte{coa1.As16(), coa2.As16()}
+	coas := [2][16]byte{dptest.CoA1.As16(), dptest.CoA2.As16()}
 	var cursor ebpf.MapBatchCursor
 	for {
 		n, err := m.BatchLookup(&cursor, keys, values, nil)
@@ -153,7 +154,7 @@ func checkEntries(t *testing.T, m *ebpf.Map) (total, wrong int) {
 		if errors.Is(err, ebpf.ErrKeyNotExist) {
 			return total, wrong
 		}
-		must(t, err)
+		dptest.Must(t, err)
 	}
 }
 
@@ -161,11 +162,11 @@ func checkEntries(t *testing.T, m *ebpf.Map) (total, wrong int) {
 func residentBytes(t *testing.T) uint64 {
 	t.Helper()
 	status, err := os.ReadFile("/proc/self/status")
-	must(t, err)
+	dptest.Must(t, err)
 	for _, line := range strings.Split(string(status), "\n") {
 		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			kib, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			must(t, err)
+			dptest.Must(t, err)
 			return kib << 10
 		}
 	}

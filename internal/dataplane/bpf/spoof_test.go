@@ -3,6 +3,7 @@ package bpf_test
 import (
 	"testing"
 
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
 
@@ -13,31 +14,31 @@ import (
 // the correspondent node and are counted as refused.
 func TestHomeAgentDecapsulatesOnlyBoundTunnels(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	atCN := tp.cn.Capture(t, "c0")
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	atCN := tp.CN.Capture(t, "c0")
 
 	spoofs := map[string][]byte{
-		"inner source not bound to this CoA": tunnelled(coa1, haAddr, echoRequest(otherHome, cnAddr, 1, 64)),
-		"outer source not the bound CoA":     tunnelled(coa2, haAddr, echoRequest(homeAddr, cnAddr, 2, 64)),
+		"inner source not bound to this CoA": dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.SizedEchoRequest(dptest.OtherHome, dptest.CNAddr, 1, 64)),
+		"outer source not the bound CoA":     dptest.Tunnelled(dptest.CoA2, dptest.HAAddr, dptest.SizedEchoRequest(dptest.HomeAddr, dptest.CNAddr, 2, 64)),
 	}
 	for _, packet := range spoofs {
-		sendRaw(t, tp.mn, packet)
+		dptest.SendRaw(t, tp.MN, packet)
 	}
-	sendRaw(t, tp.mn, tunnelled(coa1, haAddr, echoRequest(homeAddr, cnAddr, 3, 64)))
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.SizedEchoRequest(dptest.HomeAddr, dptest.CNAddr, 3, 64)))
 
-	genuine, seen := awaitPacket(t, atCN, func(p netnstest.Packet) bool {
-		return p.Src == homeAddr && echoID(p) == 3
+	genuine, seen := dptest.AwaitPacket(t, atCN, func(p netnstest.Packet) bool {
+		return p.Src == dptest.HomeAddr && dptest.EchoID(p) == 3
 	})
 	if !genuine {
 		t.Fatalf("the genuine reverse-tunnelled packet did not reach the CN; saw %v", seen)
 	}
 	for _, p := range seen {
-		if id := echoID(p); !p.Outgoing && (id == 1 || id == 2) {
+		if id := dptest.EchoID(p); !p.Outgoing && (id == 1 || id == 2) {
 			t.Errorf("spoofed tunnel decapsulated and forwarded: %v", p)
 		}
 	}
@@ -52,17 +53,17 @@ func TestHomeAgentDecapsulatesOnlyBoundTunnels(t *testing.T) {
 // 1460, instead of vanishing after encapsulation.
 func TestTooBigPacketsLearnTheTunnelMTU(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	must(t, ha.Bind(t.Context(), homeAddr, coa1))
-	atMN, atCN := newRawCapture(t, tp.mn, "m1"), tp.cn.Capture(t, "c0")
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	dptest.Must(t, ha.Bind(t.Context(), dptest.HomeAddr, dptest.CoA1))
+	atMN, atCN := newRawCapture(t, tp.MN, "m1"), tp.CN.Capture(t, "c0")
 
-	sendRaw(t, tp.cn, echoRequest(cnAddr, homeAddr, 1, 1460))
-	sendRaw(t, tp.cn, echoRequest(cnAddr, homeAddr, 2, 1500))
+	dptest.SendRaw(t, tp.CN, dptest.SizedEchoRequest(dptest.CNAddr, dptest.HomeAddr, 1, 1460))
+	dptest.SendRaw(t, tp.CN, dptest.SizedEchoRequest(dptest.CNAddr, dptest.HomeAddr, 2, 1500))
 
-	tooBig, seen := awaitPacket(t, atCN, func(p netnstest.Packet) bool {
+	tooBig, seen := dptest.AwaitPacket(t, atCN, func(p netnstest.Packet) bool {
 		return !p.Outgoing && p.NextHeader == netnstest.NextHeaderICMPv6 && len(p.Payload) >= 8 &&
 			p.Payload[0] == 2 && p.Payload[4] == 0 && p.Payload[5] == 0 && p.Payload[6] == 1460>>8 && p.Payload[7] == 1460&0xff
 	})

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
-	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
 
 // TestStartRemovesLeftoversOfCrashedRun: instances dropped without Close
@@ -15,46 +15,46 @@ import (
 // namespaces to the state before the first run.
 func TestStartRemovesLeftoversOfCrashedRun(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
-	haBase, mnBase := takeBaseline(t, tp.ha), takeBaseline(t, tp.mn)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
+	haBase, mnBase := dptest.TakeBaseline(t, tp.HA), dptest.TakeBaseline(t, tp.MN)
 	ctx := t.Context()
 
-	crashedHA := startHomeAgent(t, tp.homeAgentConfig())
-	crashedMN := startMobileNode(t, tp.mobileNodeConfig())
-	haFresh, mnFresh := snapshot(t, tp.ha), snapshot(t, tp.mn)
-	must(t, crashedMN.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
-	must(t, crashedHA.Bind(ctx, homeAddr, coa1))
-	must(t, crashedHA.Bind(ctx, otherHome, coa1))
-	must(t, tp.cn.Ping(ctx, cnAddr, homeAddr))
+	crashedHA := startHomeAgent(t, tp.HomeAgentConfig())
+	crashedMN := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	haFresh, mnFresh := dptest.Snapshot(t, tp.HA), dptest.Snapshot(t, tp.MN)
+	dptest.Must(t, crashedMN.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1}))
+	dptest.Must(t, crashedHA.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, crashedHA.Bind(ctx, dptest.OtherHome, dptest.CoA1))
+	dptest.Must(t, tp.CN.Ping(ctx, dptest.CNAddr, dptest.HomeAddr))
 	seg6.Abandon(crashedHA)
 	seg6.Abandon(crashedMN)
-	if snapshot(t, tp.ha).Diff(haFresh) == "" || snapshot(t, tp.mn).Diff(mnFresh) == "" {
+	if dptest.Snapshot(t, tp.HA).Diff(haFresh) == "" || dptest.Snapshot(t, tp.MN).Diff(mnFresh) == "" {
 		t.Fatal("the crashed instances left nothing behind; the test proves nothing")
 	}
 	// Older versions set the Mobile Node's tunsrc to the care-of address.
-	_, err := tp.mn.Exec(ctx, "ip", "sr", "tunsrc", "set", coa1.String())
-	must(t, err)
+	_, err := tp.MN.Exec(ctx, "ip", "sr", "tunsrc", "set", dptest.CoA1.String())
+	dptest.Must(t, err)
 
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	if got := tunsrc(t, tp.mn); got != mnBase.tunsrc {
-		t.Errorf("mobile node after restart: %q left by the crashed run, want %q", got, mnBase.tunsrc)
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	if got := dptest.Tunsrc(t, tp.MN); got != mnBase.Tunsrc {
+		t.Errorf("mobile node after restart: %q left by the crashed run, want %q", got, mnBase.Tunsrc)
 	}
-	if diff := snapshot(t, tp.ha).Diff(haFresh); diff != "" {
+	if diff := dptest.Snapshot(t, tp.HA).Diff(haFresh); diff != "" {
 		t.Errorf("home agent after restart differs from a fresh start:\n%s", diff)
 	}
-	if diff := snapshot(t, tp.mn).Diff(mnFresh); diff != "" {
+	if diff := dptest.Snapshot(t, tp.MN).Diff(mnFresh); diff != "" {
 		t.Errorf("mobile node after restart differs from a fresh start:\n%s", diff)
 	}
 
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1"}))
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	must(t, tp.cn.Ping(ctx, cnAddr, homeAddr))
-	must(t, mn.Close())
-	must(t, ha.Close())
-	haBase.assertRestored(t)
-	mnBase.assertRestored(t)
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1"}))
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, tp.CN.Ping(ctx, dptest.CNAddr, dptest.HomeAddr))
+	dptest.Must(t, mn.Close())
+	dptest.Must(t, ha.Close())
+	haBase.AssertRestored(t)
+	mnBase.AssertRestored(t)
 }
 
 // TestUnbindRemovesBindingState: after Unbind the Home Agent's routes, rules
@@ -62,17 +62,17 @@ func TestStartRemovesLeftoversOfCrashedRun(t *testing.T) {
 // previous care-of address is in its grace period.
 func TestUnbindRemovesBindingState(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	fresh := snapshot(t, tp.ha)
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	fresh := dptest.Snapshot(t, tp.HA)
 
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	must(t, ha.Bind(ctx, homeAddr, coa2)) // rebind replaces, no second route
-	must(t, ha.Bind(ctx, otherHome, coa1))
-	bound := snapshot(t, tp.ha).Diff(fresh)
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA2)) // rebind replaces, no second route
+	dptest.Must(t, ha.Bind(ctx, dptest.OtherHome, dptest.CoA1))
+	bound := dptest.Snapshot(t, tp.HA).Diff(fresh)
 	if got := countLines(bound, "+ route"); got != 2 {
 		t.Errorf("two bindings added %d routes, want 2:\n%s", got, bound)
 	}
@@ -81,16 +81,9 @@ func TestUnbindRemovesBindingState(t *testing.T) {
 		t.Errorf("two bindings and a rebind added %d nft elements, want 3:\n%s", got, bound)
 	}
 
-	must(t, ha.Unbind(ctx, homeAddr))
-	must(t, ha.Unbind(ctx, otherHome))
-	if diff := snapshot(t, tp.ha).Diff(fresh); diff != "" {
+	dptest.Must(t, ha.Unbind(ctx, dptest.HomeAddr))
+	dptest.Must(t, ha.Unbind(ctx, dptest.OtherHome))
+	if diff := dptest.Snapshot(t, tp.HA).Diff(fresh); diff != "" {
 		t.Errorf("state after Unbind differs from a fresh start:\n%s", diff)
 	}
-}
-
-func snapshot(t *testing.T, ns *netnstest.NS) netnstest.Snapshot {
-	t.Helper()
-	s, err := ns.Snapshot()
-	must(t, err)
-	return s
 }

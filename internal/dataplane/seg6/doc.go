@@ -38,6 +38,9 @@
 // address. The kernel's "lookup local" rule at priority 0 would win over
 // any rule we add, so it is moved right behind the decapsulation rule and
 // put back at priority 0 at Close.
+// The netlink session, the move of that rule, the decapsulation rule and
+// End.DT6 route builders and the sweep by protocol are package kernel's,
+// shared with the bpf driver.
 //
 // The nftables rule also checks who tunnels: the Home Agent accepts a
 // tunnelled packet only if (outer source, inner source) is (CoA, HoA) of a

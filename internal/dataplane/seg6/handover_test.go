@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
@@ -19,53 +21,53 @@ import (
 // namespace.
 func TestMobileNodeKeepsPreviousCareOfUntilRelease(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
-	mnBase := takeBaseline(t, tp.mn)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
+	mnBase := dptest.TakeBaseline(t, tp.MN)
 	ctx := t.Context()
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	started := snapshot(t, tp.mn)
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	started := dptest.Snapshot(t, tp.MN)
 
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa2, Interface: "m2", Router: router2}))
-	both := snapshot(t, tp.mn).Diff(started)
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1}))
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA2, Interface: "m2", Router: dptest.Router2}))
+	both := dptest.Snapshot(t, tp.MN).Diff(started)
 	if got := countLines(both, "+ nft element"); got != 2 {
 		t.Errorf("after the handover %d endpoint elements, want 2 (both care-of addresses):\n%s", got, both)
 	}
 
-	link1, link2 := tp.mn.Capture(t, "m1"), tp.mn.Capture(t, "m2")
-	sendRaw(t, tp.ha, tunnelled(router1, coa1, echoRequest(cnAddr, homeAddr, 1))) // not from the Home Agent
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa1, echoRequest(cnAddr, coa1, 2)))      // not to the home address
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa1, echoRequest(cnAddr, homeAddr, 3)))
-	answered, seen := awaitPacket(t, link2, reverseTunnelledReply(coa2, 3))
+	link1, link2 := tp.MN.Capture(t, "m1"), tp.MN.Capture(t, "m2")
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.Router1, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 1))) // not from the Home Agent
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.CoA1, 2)))      // not to the home address
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 3)))
+	answered, seen := dptest.AwaitPacket(t, link2, reverseTunnelledReply(dptest.CoA2, 3))
 	if !answered {
 		t.Fatalf("a packet tunnelled to the previous care-of address got no reply through the new link; saw %v", seen)
 	}
 	assertUnanswered(t, append(seen, packets(t, link1)...), 1, 2)
 
-	must(t, mn.Release(ctx, coa1))
-	released := snapshot(t, tp.mn).Diff(started)
+	dptest.Must(t, mn.Release(ctx, dptest.CoA1))
+	released := dptest.Snapshot(t, tp.MN).Diff(started)
 	if got := countLines(released, "+ nft element"); got != 1 {
 		t.Errorf("after Release %d endpoint elements, want 1:\n%s", got, released)
 	}
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa1, echoRequest(cnAddr, homeAddr, 4)))
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa2, echoRequest(cnAddr, homeAddr, 5)))
-	answered, seen = awaitPacket(t, link2, reverseTunnelledReply(coa2, 5))
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 4)))
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA2, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 5)))
+	answered, seen = dptest.AwaitPacket(t, link2, reverseTunnelledReply(dptest.CoA2, 5))
 	if !answered {
 		t.Fatalf("a packet tunnelled to the current care-of address got no reply; saw %v", seen)
 	}
 	assertUnanswered(t, append(seen, packets(t, link1)...), 4)
 
-	for _, coa := range []netip.Addr{coa1, coa2, netip.MustParseAddr("2001:db8:99::1")} {
+	for _, coa := range []netip.Addr{dptest.CoA1, dptest.CoA2, netip.MustParseAddr("2001:db8:99::1")} {
 		if err := mn.Release(ctx, coa); !errors.Is(err, dataplane.ErrNotPrevious) {
 			t.Errorf("Release(%s) = %v, want ErrNotPrevious", coa, err)
 		}
 	}
-	if diff := snapshot(t, tp.mn).Diff(started); diff != released {
+	if diff := dptest.Snapshot(t, tp.MN).Diff(started); diff != released {
 		t.Errorf("refused Releases changed kernel state:\n%s", diff)
 	}
-	must(t, mn.Close())
-	mnBase.assertRestored(t)
+	dptest.Must(t, mn.Close())
+	mnBase.AssertRestored(t)
 }
 
 // TestMobileNodeMovesBackAndClosesWithPreviousCareOf: attaching to a
@@ -74,37 +76,37 @@ func TestMobileNodeKeepsPreviousCareOfUntilRelease(t *testing.T) {
 // Release. Release follows the lifecycle errors of Attach.
 func TestMobileNodeMovesBackAndClosesWithPreviousCareOf(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
-	mnBase := takeBaseline(t, tp.mn)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
+	mnBase := dptest.TakeBaseline(t, tp.MN)
 	ctx := t.Context()
-	mn := startMobileNode(t, tp.mobileNodeConfig())
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
 
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa2, Interface: "m2", Router: router2}))
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
-	if err := mn.Release(ctx, coa1); !errors.Is(err, dataplane.ErrNotPrevious) {
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1}))
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA2, Interface: "m2", Router: dptest.Router2}))
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1}))
+	if err := mn.Release(ctx, dptest.CoA1); !errors.Is(err, dataplane.ErrNotPrevious) {
 		t.Errorf("Release of the care-of address attached again = %v, want ErrNotPrevious", err)
 	}
 
-	link1 := tp.mn.Capture(t, "m1")
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa2, echoRequest(cnAddr, homeAddr, 1)))
-	if answered, seen := awaitPacket(t, link1, reverseTunnelledReply(coa1, 1)); !answered {
+	link1 := tp.MN.Capture(t, "m1")
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA2, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 1)))
+	if answered, seen := dptest.AwaitPacket(t, link1, reverseTunnelledReply(dptest.CoA1, 1)); !answered {
 		t.Fatalf("a packet tunnelled to the care-of address left behind got no reply on link 1; saw %v", seen)
 	}
 
-	must(t, mn.Close())
-	mnBase.assertRestored(t)
-	if err := mn.Release(ctx, coa2); !errors.Is(err, dataplane.ErrClosed) {
+	dptest.Must(t, mn.Close())
+	mnBase.AssertRestored(t)
+	if err := mn.Release(ctx, dptest.CoA2); !errors.Is(err, dataplane.ErrClosed) {
 		t.Errorf("Release after Close = %v, want ErrClosed", err)
 	}
 }
 
 func TestMobileNodeReleaseBeforeStart(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	mn := newMobileNode(t, tp.mobileNodeConfig())
-	if err := mn.Release(t.Context(), coa1); !errors.Is(err, dataplane.ErrNotStarted) {
+	tp := dptest.NewTopology(t)
+	mn := newMobileNode(t, tp.MobileNodeConfig())
+	if err := mn.Release(t.Context(), dptest.CoA1); !errors.Is(err, dataplane.ErrNotStarted) {
 		t.Errorf("Release before Start = %v, want ErrNotStarted", err)
 	}
 }
@@ -112,15 +114,15 @@ func TestMobileNodeReleaseBeforeStart(t *testing.T) {
 func newMobileNode(t *testing.T, cfg dataplane.Config) dataplane.MobileNode {
 	t.Helper()
 	mn, err := seg6.NewMobileNode(cfg)
-	must(t, err)
-	t.Cleanup(func() { must(t, mn.Close()) })
+	dptest.Must(t, err)
+	t.Cleanup(func() { dptest.Must(t, mn.Close()) })
 	return mn
 }
 
 func packets(t *testing.T, c *netnstest.Capture) []netnstest.Packet {
 	t.Helper()
 	p, err := c.Packets()
-	must(t, err)
+	dptest.Must(t, err)
 	return p
 }
 
@@ -128,11 +130,11 @@ func packets(t *testing.T, c *netnstest.Capture) []netnstest.Packet {
 // Home Agent carrying the home address's echo reply with identifier id.
 func reverseTunnelledReply(coa netip.Addr, id int) func(netnstest.Packet) bool {
 	return func(p netnstest.Packet) bool {
-		if !p.Outgoing || p.NextHeader != netnstest.NextHeaderIPv6 || p.Src != coa || p.Dst != haAddr {
+		if !p.Outgoing || p.NextHeader != netnstest.NextHeaderIPv6 || p.Src != coa || p.Dst != dptest.HAAddr {
 			return false
 		}
 		inner, err := p.Inner()
-		return err == nil && inner.Src == homeAddr && inner.Dst == cnAddr && echoID(inner) == id
+		return err == nil && inner.Src == dptest.HomeAddr && inner.Dst == dptest.CNAddr && dptest.EchoID(inner) == id
 	}
 }
 
@@ -148,7 +150,7 @@ func assertUnanswered(t *testing.T, seen []netnstest.Packet, ids ...int) {
 			p = inner
 		}
 		for _, id := range ids {
-			if echoID(p) == id {
+			if dptest.EchoID(p) == id {
 				t.Errorf("echo request %d should not have been decapsulated, but was answered: %v", id, p)
 			}
 		}
@@ -158,17 +160,17 @@ func assertUnanswered(t *testing.T, seen []netnstest.Packet, ids ...int) {
 // BenchmarkMobileNodeAttach times a handover in the data plane: Attach
 // alternately to link 1 and link 2, both up, with the Router pin.
 func BenchmarkMobileNodeAttach(b *testing.B) {
-	tp := newTopology(b)
-	mn := startMobileNode(b, tp.mobileNodeConfig())
-	defer func() { must(b, mn.Close()) }()
+	tp := dptest.NewTopology(b)
+	mn := dptest.StartMobileNode(b, tp.MobileNodeConfig())
+	defer func() { dptest.Must(b, mn.Close()) }()
 	links := []dataplane.Attachment{
-		{CoA: coa1, Interface: "m1", Router: router1},
-		{CoA: coa2, Interface: "m2", Router: router2},
+		{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1},
+		{CoA: dptest.CoA2, Interface: "m2", Router: dptest.Router2},
 	}
-	must(b, mn.Attach(b.Context(), links[0]))
+	dptest.Must(b, mn.Attach(b.Context(), links[0]))
 	i := 1
 	for b.Loop() {
-		must(b, mn.Attach(b.Context(), links[i%2]))
+		dptest.Must(b, mn.Attach(b.Context(), links[i%2]))
 		i++
 	}
 }
@@ -180,18 +182,18 @@ func BenchmarkMobileNodeAttach(b *testing.B) {
 // route there.
 func TestHomeTrafficNeverLeavesUntunnelled(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
-	must(t, tp.mn.AddRouteMetric(defaultDst, router2, 200)) // a way out if the guard fails
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	must(t, mn.Attach(t.Context(), dataplane.Attachment{CoA: coa1, Interface: "m1", Router: router1}))
-	link2 := tp.mn.Capture(t, "m2")
-	must(t, tp.mn.LinkDown("m1"))
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
+	dptest.Must(t, tp.MN.AddRouteMetric(dptest.DefaultDst, dptest.Router2, 200)) // a way out if the guard fails
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	dptest.Must(t, mn.Attach(t.Context(), dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1", Router: dptest.Router1}))
+	link2 := tp.MN.Capture(t, "m2")
+	dptest.Must(t, tp.MN.LinkDown("m1"))
 
 	var sendErr error
-	must(t, tp.mn.Do(func() error {
-		conn, err := net.DialUDP("udp6", net.UDPAddrFromAddrPort(netip.AddrPortFrom(homeAddr, 0)),
-			net.UDPAddrFromAddrPort(netip.AddrPortFrom(cnAddr, 9)))
+	dptest.Must(t, tp.MN.Do(func() error {
+		conn, err := net.DialUDP("udp6", net.UDPAddrFromAddrPort(netip.AddrPortFrom(dptest.HomeAddr, 0)),
+			net.UDPAddrFromAddrPort(netip.AddrPortFrom(dptest.CNAddr, 9)))
 		if err != nil {
 			sendErr = err
 			return nil
@@ -204,8 +206,19 @@ func TestHomeTrafficNeverLeavesUntunnelled(t *testing.T) {
 		t.Error("a datagram from the home address was accepted for sending with the tunnel's link down")
 	}
 	for _, p := range packets(t, link2) {
-		if p.Outgoing && p.Src == homeAddr {
+		if p.Outgoing && p.Src == dptest.HomeAddr {
 			t.Errorf("home address traffic left untunnelled on m2: %v", p)
 		}
 	}
+}
+
+// countLines counts the lines of text that begin with prefix.
+func countLines(text, prefix string) int {
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			n++
+		}
+	}
+	return n
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // DriverName is what Name returns.
@@ -32,7 +33,7 @@ const graceSlack = time.Second
 type homeAgent struct {
 	mu       sync.Mutex
 	cfg      dataplane.Config
-	phase    phase
+	phase    kernel.Phase
 	s        *session
 	bindings *nftables.Set
 	bound    map[netip.Addr]netip.Addr // home address -> care-of address
@@ -65,7 +66,7 @@ func (ha *homeAgent) Name() string { return DriverName }
 func (ha *homeAgent) Start(ctx context.Context) error {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	if err := ha.phase.canStart(ctx); err != nil {
+	if err := ha.phase.CanStart(ctx); err != nil {
 		return err
 	}
 	s, err := openSession(ha.cfg.NetNS)
@@ -79,7 +80,7 @@ func (ha *homeAgent) Start(ctx context.Context) error {
 	if err := ha.setUp(); err != nil {
 		return fmt.Errorf("seg6 home agent start: %w", errors.Join(err, ha.tearDown()))
 	}
-	ha.phase = phaseStarted
+	ha.phase = kernel.PhaseStarted
 	return nil
 }
 
@@ -88,7 +89,7 @@ func (ha *homeAgent) setUp() error {
 	if err := ha.removeLeftovers(); err != nil {
 		return err
 	}
-	if err := ha.s.checkForwarding(); err != nil {
+	if err := ha.s.CheckForwarding(); err != nil {
 		return err
 	}
 	if err := ha.proxy.start(ha.s); err != nil {
@@ -105,23 +106,23 @@ func (ha *homeAgent) setUp() error {
 		return err
 	}
 	ha.bindings = set
-	decap := decapRoute(k, ha.cfg.HomeAgent, k.ForwardTable, ha.s.loIndex)
-	if err := ha.s.addRoute(decap, featureSeg6); err != nil {
+	decap := kernel.DecapRoute(k, ha.cfg.HomeAgent, k.ForwardTable, ha.s.LoIndex)
+	if err := ha.s.AddRoute(decap, featureSeg6); err != nil {
 		return err
 	}
-	if err := ha.s.addRule(decapRule(k)); err != nil {
+	if err := ha.s.AddRule(kernel.DecapRule(k)); err != nil {
 		return err
 	}
 	if err := ha.proxy.deliverSolicitations(ha.s); err != nil {
 		return err
 	}
-	return ha.s.moveLocalRule(k)
+	return ha.s.MoveLocalRule(k)
 }
 
 // removeLeftovers deletes what a previous run of this instance left,
 // keeping a moved local rule in place (no gap in local delivery).
 func (ha *homeAgent) removeLeftovers() error {
-	return errors.Join(ha.s.sweep(ha.cfg.Kernel.Protocol), ha.s.deleteTable(ha.cfg.Instance), ha.proxy.sweep(ha.s))
+	return errors.Join(ha.s.Sweep(ha.cfg.Kernel.Protocol), ha.s.deleteTable(ha.cfg.Instance), ha.proxy.sweep(ha.s))
 }
 
 // tearDown undoes setUp and closes the session; it tolerates a partial setUp.
@@ -129,8 +130,8 @@ func (ha *homeAgent) tearDown() error {
 	k := ha.cfg.Kernel
 	err := errors.Join(
 		ha.proxy.stop(ha.s),
-		ha.s.restoreLocalRule(k),
-		ha.s.sweep(k.Protocol),
+		ha.s.RestoreLocalRule(k),
+		ha.s.Sweep(k.Protocol),
 		ha.s.deleteTable(ha.cfg.Instance),
 		ha.tunsrc.restore(),
 		ha.s.close(),
@@ -147,7 +148,7 @@ func (ha *homeAgent) Bind(ctx context.Context, hoa, coa netip.Addr) error {
 	}
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	if err := ha.phase.canProgram(ctx); err != nil {
+	if err := ha.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("bind %s: %w", hoa, err)
 	}
 	if err := ha.bind(hoa, coa); err != nil {
@@ -197,13 +198,13 @@ func (ha *homeAgent) bind(hoa, coa netip.Addr) error {
 	if err != nil {
 		return err
 	}
-	route := encapRoute(ha.cfg.Kernel, hostNet(hoa), coa, egress, ha.cfg.Kernel.ForwardTable)
-	if err := ha.s.addRoute(route, featureSeg6); err != nil {
+	route := encapRoute(ha.cfg.Kernel, kernel.HostNet(hoa), coa, egress, ha.cfg.Kernel.ForwardTable)
+	if err := ha.s.AddRoute(route, featureSeg6); err != nil {
 		return errors.Join(err, undo())
 	}
 	if !rebinding {
 		if err := ha.proxy.add(ha.s, hoa); err != nil {
-			return errors.Join(err, ha.s.deleteRoute(route), undo())
+			return errors.Join(err, ha.s.DeleteRoute(route), undo())
 		}
 	}
 	ha.bound[hoa] = coa
@@ -262,7 +263,7 @@ func (ha *homeAgent) dropGraced(hoa netip.Addr) error {
 func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	if err := ha.phase.canProgram(ctx); err != nil {
+	if err := ha.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	coa, ok := ha.bound[hoa]
@@ -273,8 +274,8 @@ func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	k := ha.cfg.Kernel
-	route := encapRoute(k, hostNet(hoa), coa, 0, k.ForwardTable)
-	if err := ha.s.deleteRoute(route); err != nil {
+	route := encapRoute(k, kernel.HostNet(hoa), coa, 0, k.ForwardTable)
+	if err := ha.s.DeleteRoute(route); err != nil {
 		return fmt.Errorf("unbind %s: %w", hoa, err)
 	}
 	delete(ha.bound, hoa)
@@ -287,8 +288,8 @@ func (ha *homeAgent) Unbind(ctx context.Context, hoa netip.Addr) error {
 func (ha *homeAgent) Close() error {
 	ha.mu.Lock()
 	defer ha.mu.Unlock()
-	wasStarted := ha.phase == phaseStarted
-	ha.phase = phaseClosed
+	wasStarted := ha.phase == kernel.PhaseStarted
+	ha.phase = kernel.PhaseClosed
 	if !wasStarted {
 		return nil
 	}

@@ -2,20 +2,18 @@ package seg6
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strings"
 	"time"
 
+	"github.com/google/nftables"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
-	"github.com/mip6mesh/mip6mesh/internal/dataplane/nsexec"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // seg6ModeEncapRed is SEG6_IPTUN_MODE_ENCAP_RED (include/uapi/linux/
@@ -24,10 +22,6 @@ const seg6ModeEncapRed = 3
 
 // rtTableLocal is the kernel's local table (RT_TABLE_LOCAL).
 const rtTableLocal = unix.RT_TABLE_LOCAL
-
-func hostNet(a netip.Addr) *net.IPNet {
-	return &net.IPNet{IP: net.IP(a.AsSlice()), Mask: net.CIDRMask(128, 128)}
-}
 
 func defaultNet() *net.IPNet {
 	return &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
@@ -45,24 +39,6 @@ func encapRoute(k dataplane.Kernel, dst *net.IPNet, peer netip.Addr, link int, t
 			Mode:     seg6ModeEncapRed,
 			Segments: []net.IP{net.IP(peer.AsSlice())},
 		},
-	}
-}
-
-// decapRoute is "local <endpoint>/128 encap seg6local action End.DT6
-// table <lookup> dev lo table <k.Table>". Type local is required: the
-// kernel turns unicast routes through lo into reject routes.
-func decapRoute(k dataplane.Kernel, endpoint netip.Addr, lookup uint32, lo int) *netlink.Route {
-	encap := &netlink.SEG6LocalEncap{Action: nl.SEG6_LOCAL_ACTION_END_DT6, Table: int(lookup)}
-	encap.Flags[nl.SEG6_LOCAL_ACTION] = true
-	encap.Flags[nl.SEG6_LOCAL_TABLE] = true
-	return &netlink.Route{
-		Family:    netlink.FAMILY_V6,
-		Type:      unix.RTN_LOCAL,
-		Dst:       hostNet(endpoint),
-		LinkIndex: lo,
-		Table:     int(k.Table),
-		Protocol:  netlink.RouteProtocol(k.Protocol),
-		Encap:     encap,
 	}
 }
 
@@ -85,82 +61,11 @@ func unreachableDefault(k dataplane.Kernel, table uint32) *netlink.Route {
 	}
 }
 
-// routeKey is the minimal route description the kernel needs to delete it.
-func routeKey(r netlink.Route) *netlink.Route {
-	return &netlink.Route{
-		Family:   netlink.FAMILY_V6,
-		Dst:      r.Dst,
-		Table:    r.Table,
-		Protocol: r.Protocol,
-		Priority: r.Priority,
-		Type:     r.Type,
-	}
-}
-
-// decapRule is "pref <Priority> fwmark <Mark>/<Mark> lookup <Table>".
-func decapRule(k dataplane.Kernel) *netlink.Rule {
-	r := instanceRule(k, k.Priority, k.Table)
-	r.Mark = k.Mark
-	r.Mask = &k.Mark
-	return r
-}
-
 // homeAddressRule is "pref <Priority+2> from <hoa> lookup <TunnelTable>".
 func homeAddressRule(k dataplane.Kernel, hoa netip.Addr) *netlink.Rule {
-	r := instanceRule(k, k.Priority+2, k.TunnelTable)
-	r.Src = hostNet(hoa)
+	r := kernel.InstanceRule(k, k.Priority+2, k.TunnelTable)
+	r.Src = kernel.HostNet(hoa)
 	return r
-}
-
-func instanceRule(k dataplane.Kernel, priority, table uint32) *netlink.Rule {
-	r := netlink.NewRule()
-	r.Family = netlink.FAMILY_V6
-	r.Priority = int(priority)
-	r.Table = int(table)
-	r.Protocol = k.Protocol
-	return r
-}
-
-// ruleKey is the minimal rule description the kernel needs to delete it.
-func ruleKey(r netlink.Rule) *netlink.Rule {
-	key := netlink.NewRule()
-	key.Family = netlink.FAMILY_V6
-	key.Priority = r.Priority
-	key.Table = r.Table
-	key.Protocol = r.Protocol
-	return key
-}
-
-// isGone reports errors that mean "already deleted".
-func isGone(err error) bool {
-	return errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT)
-}
-
-// asFeatureError turns "operation not supported" answers into a
-// dataplane.FeatureError naming feature.
-func asFeatureError(err error, feature string) error {
-	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EPROTONOSUPPORT) {
-		return &dataplane.FeatureError{Feature: feature, Err: err}
-	}
-	return err
-}
-
-// checkForwarding fails unless net.ipv6.conf.all.forwarding is 1 in the
-// session's namespace.
-func (s *session) checkForwarding() error {
-	var value []byte
-	err := nsexec.Run(s.ns, func() error {
-		var err error
-		value, err = os.ReadFile("/proc/sys/net/ipv6/conf/all/forwarding")
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("read ipv6 forwarding: %w", err)
-	}
-	if strings.TrimSpace(string(value)) != "1" {
-		return dataplane.ErrForwardingDisabled
-	}
-	return nil
 }
 
 // How often and how long awaitLocalRoute looks.
@@ -175,9 +80,9 @@ const (
 func (s *session) awaitLocalRoute(ctx context.Context, addr netip.Addr) error {
 	ctx, cancel := context.WithTimeout(ctx, localRouteTimeout)
 	defer cancel()
-	filter := &netlink.Route{Table: rtTableLocal, Dst: hostNet(addr)}
+	filter := &netlink.Route{Table: rtTableLocal, Dst: kernel.HostNet(addr)}
 	for {
-		routes, err := s.nl.RouteListFiltered(netlink.FAMILY_V6, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
+		routes, err := s.Netlink.RouteListFiltered(netlink.FAMILY_V6, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_DST)
 		if err != nil {
 			return fmt.Errorf("wait for local route %s: %w", addr, err)
 		}
@@ -203,7 +108,7 @@ func (s *session) awaitLocalRoute(ctx context.Context, addr netip.Addr) error {
 // picks coa if coa is not deprecated, link holds no other global address,
 // and no address of the namespace is flagged as a home address.
 func (s *session) tunnelSource(link netlink.Link, coa netip.Addr) (netip.Addr, error) {
-	addrs, err := s.nl.AddrList(nil, netlink.FAMILY_V6)
+	addrs, err := s.Netlink.AddrList(nil, netlink.FAMILY_V6)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("list addresses: %w", err)
 	}
@@ -237,7 +142,7 @@ func (s *session) tunnelSource(link netlink.Link, coa netip.Addr) (netip.Addr, e
 
 // egressTo returns the interface the namespace routes dst through.
 func (s *session) egressTo(dst netip.Addr) (int, error) {
-	routes, err := s.nl.RouteGet(net.IP(dst.AsSlice()))
+	routes, err := s.Netlink.RouteGet(net.IP(dst.AsSlice()))
 	if err != nil {
 		return 0, fmt.Errorf("no route to %s: %w", dst, err)
 	}
@@ -247,59 +152,43 @@ func (s *session) egressTo(dst netip.Addr) (int, error) {
 	return routes[0].LinkIndex, nil
 }
 
-func (s *session) addRoute(r *netlink.Route, feature string) error {
-	if err := s.nl.RouteReplace(r); err != nil {
-		return fmt.Errorf("add route %s table %d: %w", r.Dst, r.Table, asFeatureError(err, feature))
-	}
-	return nil
+// session holds the kernel connections of one started instance, all bound
+// to the instance's network namespace: the shared rtnetlink session and an
+// nftables connection.
+type session struct {
+	*kernel.Session
+	nft *nftables.Conn
 }
 
-func (s *session) deleteRoute(r *netlink.Route) error {
-	if err := s.nl.RouteDel(routeKey(*r)); err != nil && !isGone(err) {
-		return fmt.Errorf("delete route %s table %d: %w", r.Dst, r.Table, err)
-	}
-	return nil
-}
-
-func (s *session) addRule(r *netlink.Rule) error {
-	if err := s.nl.RuleAdd(r); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("add rule pref %d lookup %d: %w", r.Priority, r.Table, err)
-	}
-	return nil
-}
-
-// sweep deletes every IPv6 route and rule that carries protocol, except
-// "lookup local" rules (see restoreLocalRule).
-func (s *session) sweep(protocol uint8) error {
-	return errors.Join(s.sweepRoutes(protocol), s.sweepRules(protocol))
-}
-
-func (s *session) sweepRoutes(protocol uint8) error {
-	filter := &netlink.Route{Table: unix.RT_TABLE_UNSPEC, Protocol: netlink.RouteProtocol(protocol)}
-	routes, err := s.nl.RouteListFiltered(netlink.FAMILY_V6, filter, netlink.RT_FILTER_TABLE|netlink.RT_FILTER_PROTOCOL)
+func openSession(ns netns.NsHandle) (*session, error) {
+	ks, err := kernel.OpenSession(ns)
 	if err != nil {
-		return fmt.Errorf("list routes: %w", err)
+		return nil, err
 	}
-	var errs []error
-	for _, r := range routes {
-		errs = append(errs, s.deleteRoute(&r))
+	s := &session{Session: ks}
+	if s.nft, err = openNFT(ns); err != nil {
+		ks.Close()
+		return nil, err
 	}
-	return errors.Join(errs...)
+	return s, nil
 }
 
-func (s *session) sweepRules(protocol uint8) error {
-	rules, err := s.nl.RuleList(netlink.FAMILY_V6)
+func openNFT(ns netns.NsHandle) (*nftables.Conn, error) {
+	opts := []nftables.ConnOption{nftables.AsLasting()}
+	if ns.IsOpen() {
+		opts = append(opts, nftables.WithNetNSFd(int(ns)))
+	}
+	conn, err := nftables.New(opts...)
 	if err != nil {
-		return fmt.Errorf("list rules: %w", err)
+		return nil, fmt.Errorf("open nftables: %w", err)
 	}
-	var errs []error
-	for _, r := range rules {
-		if r.Protocol != protocol || r.Table == rtTableLocal {
-			continue
-		}
-		if err := s.nl.RuleDel(ruleKey(r)); err != nil && !isGone(err) {
-			errs = append(errs, fmt.Errorf("delete rule pref %d: %w", r.Priority, err))
-		}
+	return conn, nil
+}
+
+func (s *session) close() error {
+	s.Close() // the rtnetlink connection
+	if err := s.nft.CloseLasting(); err != nil {
+		return fmt.Errorf("close nftables: %w", err)
 	}
-	return errors.Join(errs...)
+	return nil
 }

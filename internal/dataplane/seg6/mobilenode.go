@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // pinMetric is the metric of the route that pins the Home Agent address to
@@ -22,7 +23,7 @@ const pinMetric = 1
 type mobileNode struct {
 	mu        sync.Mutex
 	cfg       dataplane.Config
-	phase     phase
+	phase     kernel.Phase
 	s         *session
 	endpoints *nftables.Set
 	current   dataplane.Attachment // zero until the first Attach
@@ -47,7 +48,7 @@ func (mn *mobileNode) Name() string { return DriverName }
 func (mn *mobileNode) Start(ctx context.Context) error {
 	mn.mu.Lock()
 	defer mn.mu.Unlock()
-	if err := mn.phase.canStart(ctx); err != nil {
+	if err := mn.phase.CanStart(ctx); err != nil {
 		return err
 	}
 	s, err := openSession(mn.cfg.NetNS)
@@ -58,7 +59,7 @@ func (mn *mobileNode) Start(ctx context.Context) error {
 	if err := mn.setUp(ctx); err != nil {
 		return fmt.Errorf("seg6 mobile node start: %w", errors.Join(err, mn.tearDown()))
 	}
-	mn.phase = phaseStarted
+	mn.phase = kernel.PhaseStarted
 	return nil
 }
 
@@ -67,7 +68,7 @@ func (mn *mobileNode) setUp(ctx context.Context) error {
 	if err := mn.clearTunsrc(); err != nil {
 		return err
 	}
-	if err := errors.Join(mn.s.sweep(k.Protocol), mn.s.deleteTable(mn.cfg.Instance)); err != nil {
+	if err := errors.Join(mn.s.Sweep(k.Protocol), mn.s.deleteTable(mn.cfg.Instance)); err != nil {
 		return err
 	}
 	set, err := mn.s.installMobileNodeTable(mn.cfg)
@@ -79,16 +80,16 @@ func (mn *mobileNode) setUp(ctx context.Context) error {
 		return err
 	}
 	// Until the first Attach, home-address traffic hits "unreachable".
-	if err := mn.s.addRoute(unreachableDefault(k, k.TunnelTable), ""); err != nil {
+	if err := mn.s.AddRoute(unreachableDefault(k, k.TunnelTable), ""); err != nil {
 		return err
 	}
-	if err := mn.s.addRule(decapRule(k)); err != nil {
+	if err := mn.s.AddRule(kernel.DecapRule(k)); err != nil {
 		return err
 	}
-	if err := mn.s.addRule(homeAddressRule(k, mn.cfg.HomeAddress)); err != nil {
+	if err := mn.s.AddRule(homeAddressRule(k, mn.cfg.HomeAddress)); err != nil {
 		return err
 	}
-	return mn.s.moveLocalRule(k)
+	return mn.s.MoveLocalRule(k)
 }
 
 // clearTunsrc saves the tunnel source to restore at Close and unsets it,
@@ -114,23 +115,23 @@ func (mn *mobileNode) clearTunsrc() error {
 }
 
 func (mn *mobileNode) homeAddress() *netlink.Addr {
-	return &netlink.Addr{IPNet: hostNet(mn.cfg.HomeAddress), Flags: unix.IFA_F_NODAD}
+	return &netlink.Addr{IPNet: kernel.HostNet(mn.cfg.HomeAddress), Flags: unix.IFA_F_NODAD}
 }
 
 // addHomeAddress configures the home address on lo and returns once the
 // kernel has installed its local route, which it does asynchronously.
 func (mn *mobileNode) addHomeAddress(ctx context.Context) error {
-	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.loIndex}}
-	if err := mn.s.nl.AddrReplace(lo, mn.homeAddress()); err != nil {
+	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.LoIndex}}
+	if err := mn.s.Netlink.AddrReplace(lo, mn.homeAddress()); err != nil {
 		return fmt.Errorf("add home address %s to lo: %w", mn.cfg.HomeAddress, err)
 	}
 	return mn.s.awaitLocalRoute(ctx, mn.cfg.HomeAddress)
 }
 
 func (mn *mobileNode) deleteHomeAddress() error {
-	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.loIndex}}
-	err := mn.s.nl.AddrDel(lo, mn.homeAddress())
-	if err != nil && !isGone(err) && !errors.Is(err, unix.EADDRNOTAVAIL) {
+	lo := &netlink.Dummy{LinkAttrs: netlink.LinkAttrs{Index: mn.s.LoIndex}}
+	err := mn.s.Netlink.AddrDel(lo, mn.homeAddress())
+	if err != nil && !kernel.IsGone(err) && !errors.Is(err, unix.EADDRNOTAVAIL) {
 		return fmt.Errorf("delete home address %s: %w", mn.cfg.HomeAddress, err)
 	}
 	return nil
@@ -139,8 +140,8 @@ func (mn *mobileNode) deleteHomeAddress() error {
 func (mn *mobileNode) tearDown() error {
 	k := mn.cfg.Kernel
 	err := errors.Join(
-		mn.s.restoreLocalRule(k),
-		mn.s.sweep(k.Protocol),
+		mn.s.RestoreLocalRule(k),
+		mn.s.Sweep(k.Protocol),
 		mn.s.deleteTable(mn.cfg.Instance),
 		mn.deleteHomeAddress(),
 		mn.tunsrc.restore(),
@@ -157,7 +158,7 @@ func (mn *mobileNode) Attach(ctx context.Context, at dataplane.Attachment) error
 	}
 	mn.mu.Lock()
 	defer mn.mu.Unlock()
-	if err := mn.phase.canProgram(ctx); err != nil {
+	if err := mn.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("attach %s: %w", at.CoA, err)
 	}
 	if err := mn.attach(ctx, at); err != nil {
@@ -183,7 +184,7 @@ func (mn *mobileNode) checkAttachment(at dataplane.Attachment) error {
 // reverse tunnel and the pin to it; the previous care-of address keeps its
 // decapsulation state until Release.
 func (mn *mobileNode) attach(ctx context.Context, at dataplane.Attachment) error {
-	link, err := mn.s.nl.LinkByName(at.Interface)
+	link, err := mn.s.Netlink.LinkByName(at.Interface)
 	if err != nil {
 		return fmt.Errorf("interface %s: %w", at.Interface, err)
 	}
@@ -204,11 +205,11 @@ func (mn *mobileNode) attach(ctx context.Context, at dataplane.Attachment) error
 		return err
 	}
 	if at.Router.IsValid() {
-		if err := mn.s.addRoute(mn.pinRoute(at.Router, index), ""); err != nil {
+		if err := mn.s.AddRoute(mn.pinRoute(at.Router, index), ""); err != nil {
 			return err
 		}
 	}
-	if err := mn.s.addRoute(encapRoute(k, defaultNet(), mn.cfg.HomeAgent, index, k.TunnelTable), featureSeg6); err != nil {
+	if err := mn.s.AddRoute(encapRoute(k, defaultNet(), mn.cfg.HomeAgent, index, k.TunnelTable), featureSeg6); err != nil {
 		return err
 	}
 	// Usually unset, so no change: setting waits for an RCU grace period.
@@ -222,7 +223,7 @@ func (mn *mobileNode) attach(ctx context.Context, at dataplane.Attachment) error
 		mn.previous[previous.CoA] = struct{}{}
 	}
 	if previous.Router.IsValid() && !at.Router.IsValid() {
-		return mn.s.deleteRoute(mn.pinRoute(previous.Router, 0))
+		return mn.s.DeleteRoute(mn.pinRoute(previous.Router, 0))
 	}
 	return nil
 }
@@ -233,21 +234,21 @@ func (mn *mobileNode) addEndpoint(coa netip.Addr) error {
 	if err := mn.s.addElements(mn.endpoints, addrKey(coa)); err != nil {
 		return err
 	}
-	return mn.s.addRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex), featureSeg6)
+	return mn.s.AddRoute(kernel.DecapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.LoIndex), featureSeg6)
 }
 
 // deleteEndpoint undoes addEndpoint. Tunnelled packets to coa then reach
 // the local stack undecapsulated, where no handler takes protocol 41.
 func (mn *mobileNode) deleteEndpoint(coa netip.Addr) error {
 	return errors.Join(
-		mn.s.deleteRoute(decapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.loIndex)),
+		mn.s.DeleteRoute(kernel.DecapRoute(mn.cfg.Kernel, coa, rtTableLocal, mn.s.LoIndex)),
 		mn.s.deleteElements(mn.endpoints, addrKey(coa)))
 }
 
 func (mn *mobileNode) Release(ctx context.Context, coa netip.Addr) error {
 	mn.mu.Lock()
 	defer mn.mu.Unlock()
-	if err := mn.phase.canProgram(ctx); err != nil {
+	if err := mn.phase.CanProgram(ctx); err != nil {
 		return fmt.Errorf("release %s: %w", coa, err)
 	}
 	if _, ok := mn.previous[coa]; !ok {
@@ -264,7 +265,7 @@ func (mn *mobileNode) Release(ctx context.Context, coa netip.Addr) error {
 func (mn *mobileNode) pinRoute(router netip.Addr, link int) *netlink.Route {
 	return &netlink.Route{
 		Family:    netlink.FAMILY_V6,
-		Dst:       hostNet(mn.cfg.HomeAgent),
+		Dst:       kernel.HostNet(mn.cfg.HomeAgent),
 		Gw:        net.IP(router.AsSlice()),
 		LinkIndex: link,
 		Table:     unix.RT_TABLE_MAIN,
@@ -276,8 +277,8 @@ func (mn *mobileNode) pinRoute(router netip.Addr, link int) *netlink.Route {
 func (mn *mobileNode) Close() error {
 	mn.mu.Lock()
 	defer mn.mu.Unlock()
-	wasStarted := mn.phase == phaseStarted
-	mn.phase = phaseClosed
+	wasStarted := mn.phase == kernel.PhaseStarted
+	mn.phase = kernel.PhaseClosed
 	if !wasStarted {
 		return nil
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/google/nftables/expr"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // Offsets in an IPv6-in-IPv6 packet without extension headers.
@@ -68,7 +69,7 @@ func (s *session) tableElements(instance, setName string) ([][]byte, error) {
 			continue
 		}
 		set, err := s.nft.GetSetByName(t, setName)
-		if isGone(err) {
+		if kernel.IsGone(err) {
 			return nil, nil
 		}
 		if err != nil {
@@ -110,7 +111,7 @@ func (s *session) installDecapTable(cfg dataplane.Config, set *nftables.Set, acc
 	s.nft.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: markAndAccept})
 	s.nft.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: slices.Concat(drop, counted(expr.VerdictDrop))})
 	if err := s.nft.Flush(); err != nil {
-		return nil, fmt.Errorf("create nft table %s: %w", table.Name, asFeatureError(err, "nf_tables"))
+		return nil, fmt.Errorf("create nft table %s: %w", table.Name, kernel.AsFeatureError(err, "nf_tables"))
 	}
 	return set, nil
 }
@@ -162,7 +163,7 @@ func (s *session) deleteElements(set *nftables.Set, keys ...[]byte) error {
 	if err := s.nft.SetDeleteElements(set, elements(keys)); err != nil {
 		return err
 	}
-	if err := s.nft.Flush(); err != nil && !isGone(err) {
+	if err := s.nft.Flush(); err != nil && !kernel.IsGone(err) {
 		return fmt.Errorf("delete from nft set %s: %w", set.Name, err)
 	}
 	return nil
@@ -184,7 +185,7 @@ func (s *session) replaceElement(set *nftables.Set, key []byte, timeout time.Dur
 		return err
 	}
 	err := s.nft.Flush()
-	if isGone(err) {
+	if kernel.IsGone(err) {
 		if err := s.nft.SetAddElements(set, elem); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/nsexec"
 )
 
@@ -89,7 +90,7 @@ func (p *proxyND) find(s *session) error {
 	if p.cfg.HomeLink == "" {
 		return nil
 	}
-	link, err := s.nl.LinkByName(p.cfg.HomeLink)
+	link, err := s.Netlink.LinkByName(p.cfg.HomeLink)
 	var notFound netlink.LinkNotFoundError
 	if errors.As(err, &notFound) {
 		return p.badLink("no such interface in the namespace")
@@ -116,7 +117,7 @@ func (p *proxyND) start(s *session) error {
 		return nil
 	}
 	key := "net/ipv6/conf/" + p.cfg.HomeLink + "/forwarding"
-	value, err := readSysctl(s.ns, key)
+	value, err := readSysctl(s.NS, key)
 	if err != nil {
 		return err
 	}
@@ -139,11 +140,11 @@ func (p *proxyND) deliverSolicitations(s *session) error {
 		Family:    netlink.FAMILY_V6,
 		Type:      unix.RTN_LOCAL,
 		Dst:       &net.IPNet{IP: net.IP(p.cfg.HomePrefix.Addr().AsSlice()), Mask: net.CIDRMask(p.cfg.HomePrefix.Bits(), 128)},
-		LinkIndex: s.loIndex,
+		LinkIndex: s.LoIndex,
 		Table:     int(k.Table),
 		Protocol:  netlink.RouteProtocol(k.Protocol),
 	}
-	if err := s.addRoute(route, "local routes"); err != nil {
+	if err := s.AddRoute(route, "local routes"); err != nil {
 		return err
 	}
 	table := &nftables.Table{Family: nftables.TableFamilyIPv6, Name: tableName(p.cfg.Instance)}
@@ -193,7 +194,7 @@ func (p *proxyND) sweep(s *session) error {
 	if p.index == 0 {
 		return nil
 	}
-	entries, err := s.nl.NeighProxyList(p.index, netlink.FAMILY_V6)
+	entries, err := s.Netlink.NeighProxyList(p.index, netlink.FAMILY_V6)
 	if err != nil {
 		return fmt.Errorf("list proxy neighbours on %s: %w", p.cfg.HomeLink, err)
 	}
@@ -223,7 +224,7 @@ func (p *proxyND) add(s *session, hoa netip.Addr) error {
 	if p.index == 0 {
 		return nil
 	}
-	if err := s.nl.NeighSet(p.entry(hoa)); err != nil {
+	if err := s.Netlink.NeighSet(p.entry(hoa)); err != nil {
 		return fmt.Errorf("add proxy neighbour %s dev %s: %w", hoa, p.cfg.HomeLink, err)
 	}
 	if err := p.advertise(s, hoa); err != nil {
@@ -237,7 +238,7 @@ func (p *proxyND) remove(s *session, hoa netip.Addr) error {
 	if p.index == 0 {
 		return nil
 	}
-	if err := s.nl.NeighDel(p.entry(hoa)); err != nil && !isGone(err) {
+	if err := s.Netlink.NeighDel(p.entry(hoa)); err != nil && !kernel.IsGone(err) {
 		return fmt.Errorf("delete proxy neighbour %s dev %s: %w", hoa, p.cfg.HomeLink, err)
 	}
 	return nil
@@ -246,13 +247,13 @@ func (p *proxyND) remove(s *session, hoa netip.Addr) error {
 // advertise multicasts an unsolicited Neighbour Advertisement for hoa with
 // the home link's current MAC to all nodes on the link.
 func (p *proxyND) advertise(s *session, hoa netip.Addr) error {
-	link, err := s.nl.LinkByIndex(p.index)
+	link, err := s.Netlink.LinkByIndex(p.index)
 	if err != nil {
 		return fmt.Errorf("home link %s: %w", p.cfg.HomeLink, err)
 	}
 	msg, err := neighborAdvertisement(hoa, link.Attrs().HardwareAddr)
 	if err == nil {
-		err = nsexec.Run(s.ns, func() error { return sendToAllNodes(p.index, msg) })
+		err = nsexec.Run(s.NS, func() error { return sendToAllNodes(p.index, msg) })
 	}
 	if err != nil {
 		return fmt.Errorf("neighbour advertisement for %s on %s: %w", hoa, p.cfg.HomeLink, err)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/ipv6"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
@@ -38,27 +39,27 @@ var (
 
 const homeLink = "h0"
 
-func newHomeLinkTopology(t *testing.T) *topology {
+func newHomeLinkTopology(t *testing.T) *dptest.Topology {
 	t.Helper()
-	tp := &topology{
-		cn: netnstest.New(t, "cn"),
-		ha: netnstest.New(t, "ha"),
-		mn: netnstest.New(t, "mn"),
+	tp := &dptest.Topology{
+		CN: netnstest.New(t, "cn"),
+		HA: netnstest.New(t, "ha"),
+		MN: netnstest.New(t, "mn"),
 	}
-	netnstest.Veth(t, tp.cn, tp.ha, "c0", homeLink)
-	netnstest.Veth(t, tp.ha, tp.mn, "a1", "m1")
-	must(t, tp.cn.AddAddr("c0", netip.PrefixFrom(cnOnHomeLink, 64)))
-	must(t, tp.ha.AddAddr(homeLink, netip.PrefixFrom(haAddr, 64)))
-	must(t, tp.ha.AddAddr("a1", netip.PrefixFrom(router1, 64)))
-	must(t, tp.mn.AddAddr("m1", netip.PrefixFrom(coa1, 64)))
-	must(t, tp.mn.AddRoute(defaultDst, router1))
-	must(t, tp.ha.EnableIPv6Forwarding())
+	netnstest.Veth(t, tp.CN, tp.HA, "c0", homeLink)
+	netnstest.Veth(t, tp.HA, tp.MN, "a1", "m1")
+	dptest.Must(t, tp.CN.AddAddr("c0", netip.PrefixFrom(cnOnHomeLink, 64)))
+	dptest.Must(t, tp.HA.AddAddr(homeLink, netip.PrefixFrom(dptest.HAAddr, 64)))
+	dptest.Must(t, tp.HA.AddAddr("a1", netip.PrefixFrom(dptest.Router1, 64)))
+	dptest.Must(t, tp.MN.AddAddr("m1", netip.PrefixFrom(dptest.CoA1, 64)))
+	dptest.Must(t, tp.MN.AddRoute(dptest.DefaultDst, dptest.Router1))
+	dptest.Must(t, tp.HA.EnableIPv6Forwarding())
 	dumpNeighboursOnFailure(t, tp)
 	return tp
 }
 
-func homeLinkConfig(tp *topology) dataplane.Config {
-	cfg := tp.homeAgentConfig()
+func homeLinkConfig(tp *dptest.Topology) dataplane.Config {
+	cfg := tp.HomeAgentConfig()
 	cfg.HomeLink = homeLink
 	return cfg
 }
@@ -71,29 +72,29 @@ func homeLinkConfig(tp *topology) dataplane.Config {
 func TestProxyNDOnHomeLink(t *testing.T) {
 	t.Parallel()
 	tp := newHomeLinkTopology(t)
-	tp.dumpOnFailure(t)
-	haBase, mnBase := takeBaseline(t, tp.ha), takeBaseline(t, tp.mn)
-	ndBase := proxyState(t, tp.ha, homeLink)
+	tp.DumpOnFailure(t)
+	haBase, mnBase := dptest.TakeBaseline(t, tp.HA), dptest.TakeBaseline(t, tp.MN)
+	ndBase := proxyState(t, tp.HA, homeLink)
 	ctx := t.Context()
 
 	ha := startHomeAgent(t, homeLinkConfig(tp))
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1"}))
-	haMAC := linkMAC(t, tp.ha, homeLink)
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1"}))
+	haMAC := linkMAC(t, tp.HA, homeLink)
 
 	// The CN still caches the mobile node's MAC from its time at home.
-	setNeighbour(t, tp.cn, homeAddr, mnAtHome, netlink.NUD_STALE)
-	onHomeLink := tp.cn.Capture(t, "c0")
-	access := tp.mn.Capture(t, "m1")
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	assertUnsolicitedNA(t, onHomeLink, homeAddr, haMAC)
-	awaitNeighbour(t, tp.cn, homeAddr, func(n *netlink.Neigh) bool { return bytes.Equal(n.HardwareAddr, haMAC) },
+	setNeighbour(t, tp.CN, dptest.HomeAddr, mnAtHome, netlink.NUD_STALE)
+	onHomeLink := tp.CN.Capture(t, "c0")
+	access := tp.MN.Capture(t, "m1")
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	assertUnsolicitedNA(t, onHomeLink, dptest.HomeAddr, haMAC)
+	awaitNeighbour(t, tp.CN, dptest.HomeAddr, func(n *netlink.Neigh) bool { return bytes.Equal(n.HardwareAddr, haMAC) },
 		"the unsolicited NA to override the mobile node's MAC with the HA's")
 
 	// Without an entry the CN solicits; the kernel answers for the HA.
-	deleteNeighbour(t, tp.cn, homeAddr)
-	must(t, tp.cn.Ping(ctx, cnOnHomeLink, homeAddr))
-	if n := neighbour(t, tp.cn, homeAddr); n == nil || !bytes.Equal(n.HardwareAddr, haMAC) {
+	deleteNeighbour(t, tp.CN, dptest.HomeAddr)
+	dptest.Must(t, tp.CN.Ping(ctx, cnOnHomeLink, dptest.HomeAddr))
+	if n := neighbour(t, tp.CN, dptest.HomeAddr); n == nil || !bytes.Equal(n.HardwareAddr, haMAC) {
 		t.Errorf("CN resolved the home address to %v, want the HA's home-link MAC %s", n, haMAC)
 	}
 	assertTunnelledOnHomeLink(t, access)
@@ -101,29 +102,29 @@ func TestProxyNDOnHomeLink(t *testing.T) {
 	// A reachability probe is a unicast NS to the home address, which the
 	// encap route would tunnel; the driver has it delivered to ND instead.
 	// Unanswered, the entry would turn FAILED after three probes (3 s).
-	setNeighbour(t, tp.cn, homeAddr, haMAC, netlink.NUD_PROBE)
-	awaitNeighbour(t, tp.cn, homeAddr, func(n *netlink.Neigh) bool { return n.State == netlink.NUD_REACHABLE },
+	setNeighbour(t, tp.CN, dptest.HomeAddr, haMAC, netlink.NUD_PROBE)
+	awaitNeighbour(t, tp.CN, dptest.HomeAddr, func(n *netlink.Neigh) bool { return n.State == netlink.NUD_REACHABLE },
 		"the HA to answer the CN's unicast reachability probe")
 
-	must(t, ha.Unbind(ctx, homeAddr))
-	if got := proxyEntries(t, tp.ha); len(got) != 0 {
+	dptest.Must(t, ha.Unbind(ctx, dptest.HomeAddr))
+	if got := proxyEntries(t, tp.HA); len(got) != 0 {
 		t.Errorf("proxy entries after Unbind: %v", got)
 	}
-	deleteNeighbour(t, tp.cn, homeAddr)
+	deleteNeighbour(t, tp.CN, dptest.HomeAddr)
 	noReply, cancel := context.WithTimeout(ctx, 1500*time.Millisecond) // > proxy_delay, 0.8 s
 	defer cancel()
-	if err := tp.cn.Ping(noReply, cnOnHomeLink, homeAddr); err == nil {
+	if err := tp.CN.Ping(noReply, cnOnHomeLink, dptest.HomeAddr); err == nil {
 		t.Error("ping to the home address succeeded after Unbind")
 	}
-	if n := neighbour(t, tp.cn, homeAddr); n != nil && len(n.HardwareAddr) > 0 {
+	if n := neighbour(t, tp.CN, dptest.HomeAddr); n != nil && len(n.HardwareAddr) > 0 {
 		t.Errorf("CN resolved the home address after Unbind: %v", n)
 	}
 
-	must(t, mn.Close())
-	must(t, ha.Close())
-	haBase.assertRestored(t)
-	mnBase.assertRestored(t)
-	if got := proxyState(t, tp.ha, homeLink); got != ndBase {
+	dptest.Must(t, mn.Close())
+	dptest.Must(t, ha.Close())
+	haBase.AssertRestored(t)
+	mnBase.AssertRestored(t)
+	if got := proxyState(t, tp.HA, homeLink); got != ndBase {
 		t.Errorf("proxy ND state after Close:\n%s\nbaseline:\n%s", got, ndBase)
 	}
 }
@@ -136,49 +137,49 @@ func TestProxyNDStartRemovesStaleEntries(t *testing.T) {
 	t.Parallel()
 	tp := newHomeLinkTopology(t)
 	ctx := t.Context()
-	base := takeBaseline(t, tp.ha)
+	base := dptest.TakeBaseline(t, tp.HA)
 	foreign := []struct {
 		link string
 		addr netip.Addr
 	}{
 		{homeLink, netip.MustParseAddr("2001:db8:9::9")}, // outside the home prefix
-		{homeLink, haAddr}, // the Home Agent address
-		{"a1", netip.MustParseAddr("2001:db8:1::300")}, // another link
+		{homeLink, dptest.HAAddr},                        // the Home Agent address
+		{"a1", netip.MustParseAddr("2001:db8:1::300")},   // another link
 	}
 	for _, f := range foreign {
-		must(t, tp.ha.Netlink().NeighSet(proxyEntry(t, tp.ha, f.link, f.addr)))
+		dptest.Must(t, tp.HA.Netlink().NeighSet(proxyEntry(t, tp.HA, f.link, f.addr)))
 	}
-	others := proxyEntries(t, tp.ha)
+	others := proxyEntries(t, tp.HA)
 
 	crashed := startHomeAgent(t, homeLinkConfig(tp))
-	fresh := snapshot(t, tp.ha)
-	must(t, crashed.Bind(ctx, homeAddr, coa1))
-	must(t, crashed.Bind(ctx, otherHome, coa1))
+	fresh := dptest.Snapshot(t, tp.HA)
+	dptest.Must(t, crashed.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, crashed.Bind(ctx, dptest.OtherHome, dptest.CoA1))
 	seg6.Abandon(crashed)
-	stale := proxyEntries(t, tp.ha)
+	stale := proxyEntries(t, tp.HA)
 	if len(stale) != len(others)+2 {
 		t.Fatalf("the crashed run left proxy entries %v, want its two beside %v", stale, others)
 	}
 
 	ha := startHomeAgent(t, homeLinkConfig(tp))
-	if got := proxyEntries(t, tp.ha); !slices.Equal(got, others) {
+	if got := proxyEntries(t, tp.HA); !slices.Equal(got, others) {
 		t.Errorf("proxy entries after restart: %v, want only the foreign %v", got, others)
 	}
-	if diff := snapshot(t, tp.ha).Diff(fresh); diff != "" {
+	if diff := dptest.Snapshot(t, tp.HA).Diff(fresh); diff != "" {
 		t.Errorf("home agent after restart differs from a fresh start:\n%s", diff)
 	}
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	if got := proxyEntries(t, tp.ha); len(got) != len(others)+1 {
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	if got := proxyEntries(t, tp.HA); len(got) != len(others)+1 {
 		t.Errorf("proxy entries after Bind: %v", got)
 	}
-	must(t, ha.Close())
-	if got := proxyEntries(t, tp.ha); !slices.Equal(got, others) {
+	dptest.Must(t, ha.Close())
+	if got := proxyEntries(t, tp.HA); !slices.Equal(got, others) {
 		t.Errorf("proxy entries after Close: %v, want only the foreign %v", got, others)
 	}
-	base.assertRestored(t)
+	base.AssertRestored(t)
 	// Documented limit: the restarted run found proxy_ndp at 1 (set by the
 	// crashed one) and took it for the original value.
-	if got, err := tp.ha.ReadSysctl("net.ipv6.conf.h0.proxy_ndp"); err != nil || got != "1" {
+	if got, err := tp.HA.ReadSysctl("net.ipv6.conf.h0.proxy_ndp"); err != nil || got != "1" {
 		t.Errorf("net.ipv6.conf.h0.proxy_ndp = %q (%v), want 1 as documented", got, err)
 	}
 }
@@ -189,40 +190,40 @@ func TestProxyNDStartRemovesStaleEntries(t *testing.T) {
 // Agent address (here on lo) is fine.
 func TestHomeAgentStartChecksHomeLink(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
+	tp := dptest.NewTopology(t)
 	ctx := t.Context()
-	base := takeBaseline(t, tp.ha)
-	ndBase := proxyState(t, tp.ha, "h0")
+	base := dptest.TakeBaseline(t, tp.HA)
+	ndBase := proxyState(t, tp.HA, "h0")
 
 	for _, link := range []string{"nosuch0", "lo"} {
-		cfg := tp.homeAgentConfig()
+		cfg := tp.HomeAgentConfig()
 		cfg.HomeLink = link
 		ha, err := seg6.NewHomeAgent(cfg)
-		must(t, err)
+		dptest.Must(t, err)
 		err = ha.Start(ctx)
 		var verr *dataplane.ValueError
 		if !errors.As(err, &verr) || verr.Field != "Config.HomeLink" || verr.Value != link {
 			t.Errorf("Start with home link %s: %v, want a ValueError for Config.HomeLink %q", link, err, link)
 		}
-		base.assertRestored(t)
-		if got := proxyState(t, tp.ha, "h0"); got != ndBase {
+		base.AssertRestored(t)
+		if got := proxyState(t, tp.HA, "h0"); got != ndBase {
 			t.Errorf("failed Start changed proxy ND state:\n%s", got)
 		}
-		must(t, ha.Close())
+		dptest.Must(t, ha.Close())
 	}
-	cfg := tp.homeAgentConfig()
+	cfg := tp.HomeAgentConfig()
 	cfg.HomeLink = "bad/name"
-	assertValueError(t, func() error { _, err := seg6.NewHomeAgent(cfg); return err }(), "Config.HomeLink")
+	dptest.AssertValueError(t, func() error { _, err := seg6.NewHomeAgent(cfg); return err }(), "Config.HomeLink")
 
 	cfg.HomeLink = "h0"
 	ha := startHomeAgent(t, cfg)
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	if got := proxyEntries(t, tp.ha); len(got) != 1 || !strings.HasPrefix(got[0], homeAddr.String()+" ") {
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	if got := proxyEntries(t, tp.HA); len(got) != 1 || !strings.HasPrefix(got[0], dptest.HomeAddr.String()+" ") {
 		t.Errorf("proxy entries after Bind: %v, want the home address on h0", got)
 	}
-	must(t, ha.Close())
-	base.assertRestored(t)
-	if got := proxyState(t, tp.ha, "h0"); got != ndBase {
+	dptest.Must(t, ha.Close())
+	base.AssertRestored(t)
+	if got := proxyState(t, tp.HA, "h0"); got != ndBase {
 		t.Errorf("proxy ND state after Close:\n%s\nbaseline:\n%s", got, ndBase)
 	}
 }
@@ -255,8 +256,8 @@ func TestNeighborAdvertisementBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := seg6.NeighborAdvertisement(homeAddr, tt.lladdr)
-			must(t, err)
+			got, err := seg6.NeighborAdvertisement(dptest.HomeAddr, tt.lladdr)
+			dptest.Must(t, err)
 			if !bytes.Equal(got, tt.want) {
 				t.Errorf("got  % x\nwant % x", got, tt.want)
 			}
@@ -277,7 +278,7 @@ func assertUnsolicitedNA(t *testing.T, c *netnstest.Capture, hoa netip.Addr, mac
 		return p.NextHeader == netnstest.NextHeaderICMPv6 && len(p.Payload) >= 24 &&
 			p.Payload[0] == byte(ipv6.ICMPTypeNeighborAdvertisement) && netip.AddrFrom16([16]byte(p.Payload[8:24])) == hoa
 	}
-	found, seen := awaitPacket(t, c, func(p netnstest.Packet) bool { return isNA(p) && p.Dst == allNodes })
+	found, seen := dptest.AwaitPacket(t, c, func(p netnstest.Packet) bool { return isNA(p) && p.Dst == allNodes })
 	if !found {
 		t.Fatalf("no NA for %s to %s on the home link; saw %v", hoa, allNodes, seen)
 	}
@@ -300,7 +301,7 @@ func assertUnsolicitedNA(t *testing.T, c *netnstest.Capture, hoa netip.Addr, mac
 func assertTunnelledOnHomeLink(t *testing.T, c *netnstest.Capture) {
 	t.Helper()
 	packets, err := c.Packets()
-	must(t, err)
+	dptest.Must(t, err)
 	var toMN, fromMN int
 	for _, p := range packets {
 		if p.NextHeader != netnstest.NextHeaderIPv6 {
@@ -310,9 +311,9 @@ func assertTunnelledOnHomeLink(t *testing.T, c *netnstest.Capture) {
 		switch {
 		case err != nil || inner.NextHeader != netnstest.NextHeaderICMPv6:
 			t.Errorf("unexpected tunnel packet %v carrying %v", p, inner)
-		case p.Src == haAddr && p.Dst == coa1 && inner.Src == cnOnHomeLink && inner.Dst == homeAddr:
+		case p.Src == dptest.HAAddr && p.Dst == dptest.CoA1 && inner.Src == cnOnHomeLink && inner.Dst == dptest.HomeAddr:
 			toMN++
-		case p.Src == coa1 && p.Dst == haAddr && inner.Src == homeAddr && inner.Dst == cnOnHomeLink:
+		case p.Src == dptest.CoA1 && p.Dst == dptest.HAAddr && inner.Src == dptest.HomeAddr && inner.Dst == cnOnHomeLink:
 			fromMN++
 		default:
 			t.Errorf("unexpected tunnel packet %v carrying %v", p, inner)
@@ -326,14 +327,14 @@ func assertTunnelledOnHomeLink(t *testing.T, c *netnstest.Capture) {
 func linkMAC(t *testing.T, ns *netnstest.NS, name string) net.HardwareAddr {
 	t.Helper()
 	link, err := ns.Netlink().LinkByName(name)
-	must(t, err)
+	dptest.Must(t, err)
 	return link.Attrs().HardwareAddr
 }
 
 func linkIndex(t *testing.T, ns *netnstest.NS, name string) int {
 	t.Helper()
 	index, err := ns.LinkIndex(name)
-	must(t, err)
+	dptest.Must(t, err)
 	return index
 }
 
@@ -341,7 +342,7 @@ func linkIndex(t *testing.T, ns *netnstest.NS, name string) int {
 
 func setNeighbour(t *testing.T, cn *netnstest.NS, ip netip.Addr, mac net.HardwareAddr, state int) {
 	t.Helper()
-	must(t, cn.Netlink().NeighSet(&netlink.Neigh{
+	dptest.Must(t, cn.Netlink().NeighSet(&netlink.Neigh{
 		LinkIndex: linkIndex(t, cn, "c0"), Family: netlink.FAMILY_V6, State: state,
 		IP: net.IP(ip.AsSlice()), HardwareAddr: mac,
 	}))
@@ -349,7 +350,7 @@ func setNeighbour(t *testing.T, cn *netnstest.NS, ip netip.Addr, mac net.Hardwar
 
 func deleteNeighbour(t *testing.T, cn *netnstest.NS, ip netip.Addr) {
 	t.Helper()
-	must(t, cn.Netlink().NeighDel(&netlink.Neigh{
+	dptest.Must(t, cn.Netlink().NeighDel(&netlink.Neigh{
 		LinkIndex: linkIndex(t, cn, "c0"), Family: netlink.FAMILY_V6, IP: net.IP(ip.AsSlice()),
 	}))
 }
@@ -357,7 +358,7 @@ func deleteNeighbour(t *testing.T, cn *netnstest.NS, ip netip.Addr) {
 func neighbour(t *testing.T, cn *netnstest.NS, ip netip.Addr) *netlink.Neigh {
 	t.Helper()
 	list, err := cn.Netlink().NeighList(linkIndex(t, cn, "c0"), netlink.FAMILY_V6)
-	must(t, err)
+	dptest.Must(t, err)
 	for _, n := range list {
 		if n.IP.Equal(net.IP(ip.AsSlice())) {
 			return &n
@@ -392,7 +393,7 @@ func proxyEntry(t *testing.T, ns *netnstest.NS, link string, ip netip.Addr) *net
 func proxyEntries(t *testing.T, ns *netnstest.NS) []string {
 	t.Helper()
 	list, err := ns.Netlink().NeighProxyList(0, netlink.FAMILY_V6)
-	must(t, err)
+	dptest.Must(t, err)
 	out := make([]string, 0, len(list))
 	for _, n := range list {
 		out = append(out, fmt.Sprintf("%s dev %d", n.IP, n.LinkIndex))
@@ -409,18 +410,18 @@ func proxyState(t *testing.T, ns *netnstest.NS, links ...string) string {
 	for _, link := range append([]string{"all"}, links...) {
 		key := "net.ipv6.conf." + link + ".proxy_ndp"
 		value, err := ns.ReadSysctl(key)
-		must(t, err)
+		dptest.Must(t, err)
 		lines = append(lines, key+"="+value)
 	}
 	return strings.Join(lines, "\n")
 }
 
-func dumpNeighboursOnFailure(t *testing.T, tp *topology) {
+func dumpNeighboursOnFailure(t *testing.T, tp *dptest.Topology) {
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
 		}
-		for _, ns := range []*netnstest.NS{tp.cn, tp.ha} {
+		for _, ns := range []*netnstest.NS{tp.CN, tp.HA} {
 			for _, cmd := range [][]string{{"ip", "-6", "neigh"}, {"ip", "-6", "neigh", "show", "proxy"}} {
 				out, _ := ns.Exec(context.Background(), cmd[0], cmd[1:]...)
 				t.Logf("%s$ %s\n%s", ns.Name(), strings.Join(cmd, " "), out)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/dptest"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/seg6"
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
@@ -19,31 +20,31 @@ import (
 // same path, never reach the correspondent node.
 func TestHomeAgentDecapsulatesOnlyBoundTunnels(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	atCN := tp.cn.Capture(t, "c0")
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	atCN := tp.CN.Capture(t, "c0")
 
 	spoofs := map[string][]byte{
-		"inner source not bound to this CoA": tunnelled(coa1, haAddr, echoRequest(otherHome, cnAddr, 1)),
-		"outer source not the bound CoA":     tunnelled(coa2, haAddr, echoRequest(homeAddr, cnAddr, 2)),
+		"inner source not bound to this CoA": dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.EchoRequest(dptest.OtherHome, dptest.CNAddr, 1)),
+		"outer source not the bound CoA":     dptest.Tunnelled(dptest.CoA2, dptest.HAAddr, dptest.EchoRequest(dptest.HomeAddr, dptest.CNAddr, 2)),
 	}
 	for _, packet := range spoofs {
-		sendRaw(t, tp.mn, packet)
+		dptest.SendRaw(t, tp.MN, packet)
 	}
-	sendRaw(t, tp.mn, tunnelled(coa1, haAddr, echoRequest(homeAddr, cnAddr, 3)))
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.EchoRequest(dptest.HomeAddr, dptest.CNAddr, 3)))
 
-	genuine, seen := awaitPacket(t, atCN, func(p netnstest.Packet) bool {
-		return p.Src == homeAddr && echoID(p) == 3
+	genuine, seen := dptest.AwaitPacket(t, atCN, func(p netnstest.Packet) bool {
+		return p.Src == dptest.HomeAddr && dptest.EchoID(p) == 3
 	})
 	if !genuine {
 		t.Fatalf("the genuine reverse-tunnelled packet did not reach the CN; saw %v", seen)
 	}
 	for _, p := range seen {
-		if id := echoID(p); !p.Outgoing && (id == 1 || id == 2) {
+		if id := dptest.EchoID(p); !p.Outgoing && (id == 1 || id == 2) {
 			t.Errorf("spoofed tunnel decapsulated and forwarded: %v", p)
 		}
 	}
@@ -54,21 +55,21 @@ func TestHomeAgentDecapsulatesOnlyBoundTunnels(t *testing.T) {
 // address. An accepted echo request is answered through the reverse tunnel.
 func TestMobileNodeDecapsulatesOnlyFromHomeAgent(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
-	mn := startMobileNode(t, tp.mobileNodeConfig())
-	defer func() { must(t, mn.Close()) }()
-	must(t, mn.Attach(ctx, dataplane.Attachment{CoA: coa1, Interface: "m1"}))
-	atMN := tp.mn.Capture(t, "m1")
+	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
+	defer func() { dptest.Must(t, mn.Close()) }()
+	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1"}))
+	atMN := tp.MN.Capture(t, "m1")
 
-	sendRaw(t, tp.ha, tunnelled(router1, coa1, echoRequest(cnAddr, homeAddr, 1)))
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa1, echoRequest(cnAddr, coa1, 2)))
-	sendRaw(t, tp.ha, tunnelled(haAddr, coa1, echoRequest(cnAddr, homeAddr, 3)))
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.Router1, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 1)))
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.CoA1, 2)))
+	dptest.SendRaw(t, tp.HA, dptest.Tunnelled(dptest.HAAddr, dptest.CoA1, dptest.EchoRequest(dptest.CNAddr, dptest.HomeAddr, 3)))
 
-	answered, seen := awaitPacket(t, atMN, func(p netnstest.Packet) bool {
+	answered, seen := dptest.AwaitPacket(t, atMN, func(p netnstest.Packet) bool {
 		inner, err := p.Inner()
-		return err == nil && p.Outgoing && inner.Src == homeAddr && echoID(inner) == 3
+		return err == nil && p.Outgoing && inner.Src == dptest.HomeAddr && dptest.EchoID(inner) == 3
 	})
 	if !answered {
 		t.Fatalf("the genuine tunnelled echo request got no tunnelled reply; saw %v", seen)
@@ -77,24 +78,13 @@ func TestMobileNodeDecapsulatesOnlyFromHomeAgent(t *testing.T) {
 		if !p.Outgoing {
 			continue
 		}
-		if inner, err := p.Inner(); err == nil && (echoID(inner) == 1 || echoID(inner) == 2) {
+		if inner, err := p.Inner(); err == nil && (dptest.EchoID(inner) == 1 || dptest.EchoID(inner) == 2) {
 			t.Errorf("spoofed tunnel was decapsulated and answered: %v", inner)
 		}
-		if echoID(p) == 1 || echoID(p) == 2 {
+		if dptest.EchoID(p) == 1 || dptest.EchoID(p) == 2 {
 			t.Errorf("spoofed tunnel was decapsulated and answered: %v", p)
 		}
 	}
-}
-
-// echoID returns the identifier of an ICMPv6 echo request or reply, or -1.
-func echoID(p netnstest.Packet) int {
-	if p.NextHeader != netnstest.NextHeaderICMPv6 || len(p.Payload) < 8 {
-		return -1
-	}
-	if typ := p.Payload[0]; typ != 128 && typ != 129 {
-		return -1
-	}
-	return int(p.Payload[4])<<8 | int(p.Payload[5])
 }
 
 // TestHomeAgentGracesPreviousCareOf: once Bind has moved a home address to
@@ -105,23 +95,23 @@ func echoID(p netnstest.Packet) int {
 // permanent again.
 func TestHomeAgentGracesPreviousCareOf(t *testing.T) {
 	t.Parallel()
-	tp := newTopology(t)
-	tp.dumpOnFailure(t)
+	tp := dptest.NewTopology(t)
+	tp.DumpOnFailure(t)
 	ctx := t.Context()
-	ha := startHomeAgent(t, tp.homeAgentConfig())
-	defer func() { must(t, ha.Close()) }()
-	atCN := tp.cn.Capture(t, "c0")
+	ha := startHomeAgent(t, tp.HomeAgentConfig())
+	defer func() { dptest.Must(t, ha.Close()) }()
+	atCN := tp.CN.Capture(t, "c0")
 
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	must(t, ha.Bind(ctx, otherHome, coa2))
-	must(t, ha.Bind(ctx, homeAddr, coa2))
-	assertBindingTimeouts(t, tp.ha, map[[2]netip.Addr]time.Duration{
-		{coa1, homeAddr}: seg6.PreviousCareOfGrace, {coa2, homeAddr}: 0, {coa2, otherHome}: 0,
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	dptest.Must(t, ha.Bind(ctx, dptest.OtherHome, dptest.CoA2))
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA2))
+	assertBindingTimeouts(t, tp.HA, map[[2]netip.Addr]time.Duration{
+		{dptest.CoA1, dptest.HomeAddr}: seg6.PreviousCareOfGrace, {dptest.CoA2, dptest.HomeAddr}: 0, {dptest.CoA2, dptest.OtherHome}: 0,
 	})
-	sendRaw(t, tp.mn, tunnelled(coa1, haAddr, echoRequest(otherHome, cnAddr, 1))) // coa1 never bound to otherHome
-	sendRaw(t, tp.mn, tunnelled(coa1, haAddr, echoRequest(homeAddr, cnAddr, 2)))
-	forwarded, seen := awaitPacket(t, atCN, func(p netnstest.Packet) bool {
-		return p.Src == homeAddr && echoID(p) == 2
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.EchoRequest(dptest.OtherHome, dptest.CNAddr, 1))) // dptest.CoA1 never bound to dptest.OtherHome
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.EchoRequest(dptest.HomeAddr, dptest.CNAddr, 2)))
+	forwarded, seen := dptest.AwaitPacket(t, atCN, func(p netnstest.Packet) bool {
+		return p.Src == dptest.HomeAddr && dptest.EchoID(p) == 2
 	})
 	if !forwarded {
 		t.Fatalf("a packet tunnelled from the previous care-of address in its grace period did not reach the CN; saw %v", seen)
@@ -129,18 +119,18 @@ func TestHomeAgentGracesPreviousCareOf(t *testing.T) {
 	assertNotForwarded(t, seen, 1)
 
 	// Back to coa1 while it is in its grace: coa1 loses its timeout, coa2 gets one.
-	must(t, ha.Bind(ctx, homeAddr, coa1))
-	assertBindingTimeouts(t, tp.ha, map[[2]netip.Addr]time.Duration{
-		{coa1, homeAddr}: 0, {coa2, homeAddr}: seg6.PreviousCareOfGrace, {coa2, otherHome}: 0,
+	dptest.Must(t, ha.Bind(ctx, dptest.HomeAddr, dptest.CoA1))
+	assertBindingTimeouts(t, tp.HA, map[[2]netip.Addr]time.Duration{
+		{dptest.CoA1, dptest.HomeAddr}: 0, {dptest.CoA2, dptest.HomeAddr}: seg6.PreviousCareOfGrace, {dptest.CoA2, dptest.OtherHome}: 0,
 	})
 	waitUntil(t, "the kernel expires the element of coa2 for the home address", func() bool {
-		return len(bindingTimeouts(t, tp.ha)) == 2
+		return len(bindingTimeouts(t, tp.HA)) == 2
 	})
 	// coa1's first grace ended before coa2's: still accepted, so permanent.
-	sendRaw(t, tp.mn, tunnelled(coa2, haAddr, echoRequest(homeAddr, cnAddr, 3)))
-	sendRaw(t, tp.mn, tunnelled(coa1, haAddr, echoRequest(homeAddr, cnAddr, 4)))
-	forwarded, seen = awaitPacket(t, atCN, func(p netnstest.Packet) bool {
-		return p.Src == homeAddr && echoID(p) == 4
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA2, dptest.HAAddr, dptest.EchoRequest(dptest.HomeAddr, dptest.CNAddr, 3)))
+	dptest.SendRaw(t, tp.MN, dptest.Tunnelled(dptest.CoA1, dptest.HAAddr, dptest.EchoRequest(dptest.HomeAddr, dptest.CNAddr, 4)))
+	forwarded, seen = dptest.AwaitPacket(t, atCN, func(p netnstest.Packet) bool {
+		return p.Src == dptest.HomeAddr && dptest.EchoID(p) == 4
 	})
 	if !forwarded {
 		t.Fatalf("a packet tunnelled from the care-of address bound again did not reach the CN; saw %v", seen)
@@ -155,7 +145,7 @@ func assertNotForwarded(t *testing.T, seen []netnstest.Packet, ids ...int) {
 			continue
 		}
 		for _, id := range ids {
-			if echoID(p) == id {
+			if dptest.EchoID(p) == id {
 				t.Errorf("tunnel %d should have been refused, but was decapsulated and forwarded: %v", id, p)
 			}
 		}
@@ -174,12 +164,12 @@ func assertBindingTimeouts(t *testing.T, ns *netnstest.NS, want map[[2]netip.Add
 func bindingTimeouts(t *testing.T, ns *netnstest.NS) map[[2]netip.Addr]time.Duration {
 	t.Helper()
 	conn, err := nftables.New(nftables.WithNetNSFd(int(ns.Handle())))
-	must(t, err)
+	dptest.Must(t, err)
 	table := &nftables.Table{Family: nftables.TableFamilyIPv6, Name: "mip6mesh-dp-test"}
 	set, err := conn.GetSetByName(table, "bindings")
-	must(t, err)
+	dptest.Must(t, err)
 	elems, err := conn.GetSetElements(set)
-	must(t, err)
+	dptest.Must(t, err)
 	out := make(map[[2]netip.Addr]time.Duration, len(elems))
 	for _, e := range elems {
 		if len(e.Key) != 32 {

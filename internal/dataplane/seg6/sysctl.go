@@ -8,6 +8,8 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/mip6mesh/mip6mesh/internal/dataplane/nsexec"
+
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // readSysctl reads /proc/sys/<key> in namespace ns ("net/ipv6/conf/all/
@@ -72,7 +74,7 @@ func (g *sysctlGuard) restore() error {
 	if g.saved == "" {
 		return nil
 	}
-	if err := writeSysctl(g.ns, g.key, g.saved); err != nil && !isGone(err) {
+	if err := writeSysctl(g.ns, g.key, g.saved); err != nil && !kernel.IsGone(err) {
 		return err
 	}
 	g.saved = ""

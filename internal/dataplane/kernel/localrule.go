@@ -1,4 +1,4 @@
-package seg6
+package kernel
 
 import (
 	"fmt"
@@ -10,27 +10,29 @@ import (
 )
 
 // The kernel's "from all lookup local" rule sits at priority 0, where no
-// rule can precede it, and delivers tunnelled packets to the local tunnel
-// endpoint as protocol 41. moveLocalRule puts it right behind the
-// decapsulation rule (Priority+1, tagged with the instance's protocol);
-// restoreLocalRule puts it back at priority 0. Both add the new rule before
+// rule can precede it, and would deliver tunnelled packets to the local
+// tunnel endpoint (the Home Agent address) as protocol 41 before the
+// instance's rules see them. MoveLocalRule puts it right behind the
+// instance's rules (Priority+1, tagged with the instance's protocol);
+// RestoreLocalRule puts it back at priority 0. Both add the new rule before
 // deleting the old one, so local delivery never stops.
 
-func (s *session) localRules() ([]netlink.Rule, error) {
-	rules, err := s.nl.RuleList(netlink.FAMILY_V6)
+func (s *Session) localRules() ([]netlink.Rule, error) {
+	rules, err := s.Netlink.RuleList(netlink.FAMILY_V6)
 	if err != nil {
 		return nil, fmt.Errorf("list rules: %w", err)
 	}
 	var local []netlink.Rule
 	for _, r := range rules {
-		if r.Table == rtTableLocal && r.Src == nil && r.Dst == nil && r.Mark == 0 {
+		if r.Table == unix.RT_TABLE_LOCAL && r.Src == nil && r.Dst == nil && r.Mark == 0 {
 			local = append(local, r)
 		}
 	}
 	return local, nil
 }
 
-func (s *session) moveLocalRule(k dataplane.Kernel) error {
+// MoveLocalRule moves the "lookup local" rule behind the instance's rules.
+func (s *Session) MoveLocalRule(k dataplane.Kernel) error {
 	local, err := s.localRules()
 	if err != nil {
 		return err
@@ -42,23 +44,24 @@ func (s *session) moveLocalRule(k dataplane.Kernel) error {
 		}
 	}
 	if len(early) == 0 {
-		return nil // already behind the decapsulation rule
+		return nil // already behind the instance's rules
 	}
-	moved := instanceRule(k, k.Priority+1, rtTableLocal)
+	moved := InstanceRule(k, k.Priority+1, unix.RT_TABLE_LOCAL)
 	if !containsRule(local, moved) {
-		if err := s.addRule(moved); err != nil {
+		if err := s.AddRule(moved); err != nil {
 			return fmt.Errorf("move local rule: %w", err)
 		}
 	}
 	for _, r := range early {
-		if err := s.nl.RuleDel(ruleKey(r)); err != nil && !isGone(err) {
+		if err := s.Netlink.RuleDel(RuleKey(r)); err != nil && !IsGone(err) {
 			return fmt.Errorf("move local rule: delete pref %d: %w", r.Priority, err)
 		}
 	}
 	return nil
 }
 
-func (s *session) restoreLocalRule(k dataplane.Kernel) error {
+// RestoreLocalRule puts the "lookup local" rule back at priority 0.
+func (s *Session) RestoreLocalRule(k dataplane.Kernel) error {
 	local, err := s.localRules()
 	if err != nil {
 		return err
@@ -78,14 +81,14 @@ func (s *session) restoreLocalRule(k dataplane.Kernel) error {
 		original := netlink.NewRule()
 		original.Family = netlink.FAMILY_V6
 		original.Priority = 0
-		original.Table = rtTableLocal
+		original.Table = unix.RT_TABLE_LOCAL
 		original.Protocol = unix.RTPROT_KERNEL
-		if err := s.addRule(original); err != nil {
+		if err := s.AddRule(original); err != nil {
 			return fmt.Errorf("restore local rule: %w", err)
 		}
 	}
 	for _, r := range ours {
-		if err := s.nl.RuleDel(ruleKey(r)); err != nil && !isGone(err) {
+		if err := s.Netlink.RuleDel(RuleKey(r)); err != nil && !IsGone(err) {
 			return fmt.Errorf("restore local rule: delete pref %d: %w", r.Priority, err)
 		}
 	}

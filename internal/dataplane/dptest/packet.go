@@ -1,4 +1,4 @@
-package bpf_test
+package dptest
 
 import (
 	"encoding/binary"
@@ -11,8 +11,8 @@ import (
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 )
 
-// ipv6Packet builds an IPv6 header (hop limit 64) followed by payload.
-func ipv6Packet(src, dst netip.Addr, nextHeader uint8, payload []byte) []byte {
+// IPv6Packet builds an IPv6 header (hop limit 64) followed by payload.
+func IPv6Packet(src, dst netip.Addr, nextHeader uint8, payload []byte) []byte {
 	b := make([]byte, 40, 40+len(payload))
 	b[0] = 6 << 4
 	binary.BigEndian.PutUint16(b[4:], uint16(len(payload)))
@@ -24,13 +24,20 @@ func ipv6Packet(src, dst netip.Addr, nextHeader uint8, payload []byte) []byte {
 	return append(b, payload...)
 }
 
-// echoRequest is an ICMPv6 echo request src -> dst with a valid checksum,
-// padded to size bytes in all (at least 50).
-func echoRequest(src, dst netip.Addr, id uint16, size int) []byte {
+// EchoRequest is an ICMPv6 echo request src -> dst with a valid checksum.
+func EchoRequest(src, dst netip.Addr, id uint16) []byte {
+	icmp := []byte{128, 0, 0, 0, byte(id >> 8), byte(id), 0, 1, 'm', '6'}
+	binary.BigEndian.PutUint16(icmp[2:], icmpv6Checksum(src, dst, icmp))
+	return IPv6Packet(src, dst, netnstest.NextHeaderICMPv6, icmp)
+}
+
+// SizedEchoRequest is an ICMPv6 echo request src -> dst with a valid
+// checksum, padded to size bytes in all (at least 50).
+func SizedEchoRequest(src, dst netip.Addr, id uint16, size int) []byte {
 	icmp := make([]byte, max(size-40, 10))
 	icmp[0], icmp[4], icmp[5], icmp[7] = 128, byte(id>>8), byte(id), 1
 	binary.BigEndian.PutUint16(icmp[2:], icmpv6Checksum(src, dst, icmp))
-	return ipv6Packet(src, dst, netnstest.NextHeaderICMPv6, icmp)
+	return IPv6Packet(src, dst, netnstest.NextHeaderICMPv6, icmp)
 }
 
 func icmpv6Checksum(src, dst netip.Addr, msg []byte) uint16 {
@@ -51,13 +58,13 @@ func icmpv6Checksum(src, dst netip.Addr, msg []byte) uint16 {
 	return ^uint16(sum)
 }
 
-// tunnelled wraps inner in an outer IPv6 header with next header 41.
-func tunnelled(outerSrc, outerDst netip.Addr, inner []byte) []byte {
-	return ipv6Packet(outerSrc, outerDst, netnstest.NextHeaderIPv6, inner)
+// Tunnelled wraps inner in an outer IPv6 header with next header 41.
+func Tunnelled(outerSrc, outerDst netip.Addr, inner []byte) []byte {
+	return IPv6Packet(outerSrc, outerDst, netnstest.NextHeaderIPv6, inner)
 }
 
-// sendRaw sends a complete IPv6 packet from ns (IPPROTO_RAW socket).
-func sendRaw(t *testing.T, ns *netnstest.NS, packet []byte) {
+// SendRaw sends a complete IPv6 packet from ns (IPPROTO_RAW socket).
+func SendRaw(t *testing.T, ns *netnstest.NS, packet []byte) {
 	t.Helper()
 	dst := netip.AddrFrom16([16]byte(packet[24:40]))
 	err := ns.Do(func() error {
@@ -65,20 +72,20 @@ func sendRaw(t *testing.T, ns *netnstest.NS, packet []byte) {
 		if err != nil {
 			return err
 		}
-		defer unix.Close(fd)
+		defer func() { _ = unix.Close(fd) }()
 		return unix.Sendto(fd, packet, 0, &unix.SockaddrInet6{Addr: dst.As16()})
 	})
-	must(t, err)
+	Must(t, err)
 }
 
-// awaitPacket drains c until a packet matching want arrives (true) or a
+// AwaitPacket drains c until a packet matching want arrives (true) or a
 // second passes, and returns every packet drained.
-func awaitPacket(t *testing.T, c *netnstest.Capture, want func(netnstest.Packet) bool) (bool, []netnstest.Packet) {
+func AwaitPacket(t *testing.T, c *netnstest.Capture, want func(netnstest.Packet) bool) (bool, []netnstest.Packet) {
 	t.Helper()
 	var seen []netnstest.Packet
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		packets, err := c.Packets()
-		must(t, err)
+		Must(t, err)
 		seen = append(seen, packets...)
 		for _, p := range packets {
 			if want(p) {
@@ -89,8 +96,8 @@ func awaitPacket(t *testing.T, c *netnstest.Capture, want func(netnstest.Packet)
 	return false, seen
 }
 
-// echoID returns the identifier of an ICMPv6 echo request or reply, or -1.
-func echoID(p netnstest.Packet) int {
+// EchoID returns the identifier of an ICMPv6 echo request or reply, or -1.
+func EchoID(p netnstest.Packet) int {
 	if p.NextHeader != netnstest.NextHeaderICMPv6 || len(p.Payload) < 8 {
 		return -1
 	}
