@@ -34,10 +34,13 @@ func TestRunShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var md strings.Builder
-	if err := res.Markdown(&md, report.Assets{}); err != nil {
+	if err := res.Markdown(&md, report.Assets{Dir: t.TempDir(), Link: "performance"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s\n%s", out, md.String())
+	if !strings.Contains(md.String(), "](performance/datapath-throughput.png)") || strings.Contains(md.String(), "not drawn") {
+		t.Errorf("the throughput chart is missing from the section:\n%s", md.String())
+	}
 	if len(res.Directions) != 2 {
 		t.Fatalf("%d directions, want 2", len(res.Directions))
 	}

@@ -29,7 +29,7 @@ func TestRunShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var md strings.Builder
-	if err := res.Markdown(&md, report.Assets{}); err != nil {
+	if err := res.Markdown(&md, report.Assets{Dir: t.TempDir(), Link: "performance"}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s\n%s", out, md.String())
