@@ -167,6 +167,19 @@ func CheckHomeAddress(prefix netip.Prefix, homeAgent, hoa netip.Addr) error {
 	return nil
 }
 
+// CheckBinding validates a binding hoa -> coa for the Home Agent c
+// describes: hoa on the home prefix and not the Home Agent address, coa a
+// usable care-of address that is not the Home Agent address either.
+func (c Config) CheckBinding(hoa, coa netip.Addr) error {
+	if err := CheckHomeAddress(c.HomePrefix, c.HomeAgent, hoa); err != nil {
+		return err
+	}
+	if coa == c.HomeAgent {
+		return &ValueError{Field: "care-of address", Value: coa.String(), Reason: "is the Home Agent address"}
+	}
+	return CheckCareOfAddress(c.HomePrefix, coa)
+}
+
 // CheckCareOfAddress validates a care-of address: global unicast and
 // outside the home prefix (a mobile node at home has no binding).
 func CheckCareOfAddress(prefix netip.Prefix, coa netip.Addr) error {

@@ -143,7 +143,7 @@ func (ha *homeAgent) tearDown() error {
 }
 
 func (ha *homeAgent) Bind(ctx context.Context, hoa, coa netip.Addr) error {
-	if err := ha.checkBinding(hoa, coa); err != nil {
+	if err := ha.cfg.CheckBinding(hoa, coa); err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
 	ha.mu.Lock()
@@ -155,16 +155,6 @@ func (ha *homeAgent) Bind(ctx context.Context, hoa, coa netip.Addr) error {
 		return fmt.Errorf("bind %s -> %s: %w", hoa, coa, err)
 	}
 	return nil
-}
-
-func (ha *homeAgent) checkBinding(hoa, coa netip.Addr) error {
-	if err := dataplane.CheckHomeAddress(ha.cfg.HomePrefix, ha.cfg.HomeAgent, hoa); err != nil {
-		return err
-	}
-	if coa == ha.cfg.HomeAgent {
-		return &dataplane.ValueError{Field: "care-of address", Value: coa.String(), Reason: "is the Home Agent address"}
-	}
-	return dataplane.CheckCareOfAddress(ha.cfg.HomePrefix, coa)
 }
 
 // bind accepts the new care-of address, then switches the encap route,
