@@ -57,13 +57,14 @@ func Snapshot(t *testing.T, ns *netnstest.NS) netnstest.Snapshot {
 // Links lists the namespace's interfaces by name (Snapshot does not).
 func Links(t *testing.T, ns *netnstest.NS) string {
 	t.Helper()
-	out, err := ns.Exec(context.Background(), "ip", "-o", "link", "show")
+	// Read through netlink, not "ip link" text: iproute2 interleaves
+	// "Peer netns reference is invalid" while a veth peer's namespace id
+	// cannot be resolved, which made this comparison flaky.
+	links, err := ns.Netlink().LinkList()
 	Must(t, err)
-	var names []string
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if fields := strings.Fields(line); len(fields) > 1 {
-			names = append(names, fields[1])
-		}
+	names := make([]string, 0, len(links))
+	for _, l := range links {
+		names = append(names, l.Attrs().Name)
 	}
 	return strings.Join(names, " ")
 }
