@@ -23,9 +23,9 @@ const requestTimeout = time.Second
 const maxBody = 4 << 20
 
 // HTTPGet fetches path from the HTTP endpoints of the daemon started in ns
-// (l.HA or l.MN), over a socket made inside ns. Anything but 200 OK is an
-// error.
-func (l *Lab) HTTPGet(ctx context.Context, ns *netns.NS, path string) ([]byte, error) {
+// (for a Lab: l.HA or l.MN), over a socket made inside ns. Anything but 200
+// OK is an error.
+func (l *Runner) HTTPGet(ctx context.Context, ns *netns.NS, path string) ([]byte, error) {
 	l.mu.Lock()
 	addr, ok := l.listen[ns]
 	l.mu.Unlock()

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/nftables"
@@ -39,16 +38,11 @@ type Options struct {
 // Lab is the running topology. Its namespaces are exported for tests that
 // want to look at or change the kernel state directly.
 type Lab struct {
+	*Runner
 	CN, HA, MN *netns.NS
 
 	byRole [roles]*netns.NS // the same three, for the topology tables
 	opts   Options
-	logMu  sync.Mutex // serialises the daemons' lines on opts.Log
-
-	mu     sync.Mutex
-	procs  []*Process
-	listen map[*netns.NS]string // HTTP address of the daemon in each namespace
-	closed bool
 }
 
 // New builds the topology. If a step fails, or ctx ends, it removes what it
@@ -63,7 +57,7 @@ func New(ctx context.Context, opts Options) (*Lab, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
-	l := &Lab{opts: opts, listen: map[*netns.NS]string{}}
+	l := &Lab{opts: opts, Runner: NewRunner(opts.BinDir, opts.Log)}
 	if err := l.build(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("build lab: %w", err), l.Close())
 	}
@@ -111,21 +105,7 @@ func (l *Lab) Namespaces() []*netns.NS { return []*netns.NS{l.CN, l.HA, l.MN} }
 // It reports unclean exits of daemons that were not stopped before. Calling
 // it again does nothing.
 func (l *Lab) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	procs := l.procs
-	l.mu.Unlock()
-
-	var errs []error
-	for i := len(procs) - 1; i >= 0; i-- {
-		if err := procs[i].stopUnlessStopped(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := []error{l.Runner.Close()}
 	for r := roles - 1; r >= 0; r-- {
 		if ns := l.ns(r); ns != nil {
 			if err := ns.Delete(); err != nil {

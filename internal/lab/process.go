@@ -43,7 +43,7 @@ func (l *Lab) StartHomeAgent(ctx context.Context, env ...string) (*Process, erro
 		"NSM_HOME_AGENT_ADDRESS=" + HAAddr.String(),
 		"NSM_LISTEN_ON=" + HAListen,
 	}
-	return l.start(ctx, "ha", l.HA, HomeAgentBinary, defaults, env)
+	return l.Start(ctx, "ha", l.HA, HomeAgentBinary, defaults, env)
 }
 
 // StartMobileNode starts nsc-mobile in the MN namespace with the lab's home
@@ -58,24 +58,28 @@ func (l *Lab) StartMobileNode(ctx context.Context, env ...string) (*Process, err
 		"NSM_ACCESS_INTERFACES=" + MNLink1 + "," + MNLink2,
 		"NSM_LISTEN_ON=" + MNListen,
 	}
-	return l.start(ctx, "mn", l.MN, MobileNodeBinary, defaults, env)
+	return l.Start(ctx, "mn", l.MN, MobileNodeBinary, defaults, env)
 }
 
-func (l *Lab) start(ctx context.Context, name string, ns *netns.NS, binary string, defaults, overrides []string) (*Process, error) {
+// Start starts binary (a file in BinDir) as a daemon called name inside ns,
+// with the environment built from defaults and overrides (NSM_KEY=value;
+// none of this process's NSM_* variables are passed on), and returns once
+// its /healthz answers on its NSM_LISTEN_ON address.
+func (l *Runner) Start(ctx context.Context, name string, ns *netns.NS, binary string, defaults, overrides []string) (*Process, error) {
 	env, err := daemonEnv(os.Environ(), defaults, overrides)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	path, err := filepath.Abs(filepath.Join(l.opts.BinDir, binary))
+	path, err := filepath.Abs(filepath.Join(l.BinDir, binary))
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
-		return nil, fmt.Errorf("start %s: %s is not an executable file (Options.BinDir %q)", name, path, l.opts.BinDir)
+		return nil, fmt.Errorf("start %s: %s is not an executable file (BinDir %q)", name, path, l.BinDir)
 	}
 	cmd := ns.Command(path)
 	cmd.Env = env
-	out := &lineWriter{mu: &l.logMu, w: l.opts.Log, prefix: "[" + name + "] "}
+	out := &lineWriter{mu: &l.logMu, w: l.Log, prefix: "[" + name + "] "}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid:   true,            // a Ctrl-C in the terminal reaches the lab's owner only, which stops the daemons in order
@@ -100,11 +104,11 @@ func (l *Lab) start(ctx context.Context, name string, ns *netns.NS, binary strin
 }
 
 // spawn starts cmd unless the lab is closed, and registers it for Close.
-func (l *Lab) spawn(name string, ns *netns.NS, cmd *exec.Cmd, out *lineWriter) (*Process, error) {
+func (l *Runner) spawn(name string, ns *netns.NS, cmd *exec.Cmd, out *lineWriter) (*Process, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, fmt.Errorf("start %s: lab closed", name)
+		return nil, fmt.Errorf("start %s: runner closed", name)
 	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -117,7 +121,7 @@ func (l *Lab) spawn(name string, ns *netns.NS, cmd *exec.Cmd, out *lineWriter) (
 }
 
 // awaitHealthy polls /healthz until it answers, the process exits or ctx ends.
-func (l *Lab) awaitHealthy(ctx context.Context, p *Process, ns *netns.NS) error {
+func (l *Runner) awaitHealthy(ctx context.Context, p *Process, ns *netns.NS) error {
 	ticker := time.NewTicker(startPoll)
 	defer ticker.Stop()
 	var last error
