@@ -1,0 +1,24 @@
+package vwire
+
+import "errors"
+
+// Sentinel errors; the returned errors wrap them and name the bad value.
+var (
+	// ErrNoKernelMechanism: the request offers no kernel mechanism, or the
+	// downstream answer does not carry one.
+	ErrNoKernelMechanism = errors.New("no kernel mechanism")
+	// ErrBadInterfaceName: an interface name is empty or longer than 15 bytes.
+	ErrBadInterfaceName = errors.New("bad interface name")
+	// ErrBadNetNSURL: a mechanism's netns URL is neither file:// nor inode://.
+	ErrBadNetNSURL = errors.New("bad netns URL")
+	// ErrNetNSNotFound: no network namespace with the device and inode of an
+	// inode:// URL exists on this machine.
+	ErrNetNSNotFound = errors.New("network namespace not found")
+	// ErrNotNetNS: a netns URL names a file that is not a network namespace.
+	ErrNotNetNS = errors.New("not a network namespace")
+	// ErrLinkExists: an interface the vWire needs is already taken by
+	// something this connection did not create.
+	ErrLinkExists = errors.New("interface already exists")
+	// ErrBadIPContext: an address or route of the IP context does not parse.
+	ErrBadIPContext = errors.New("bad IP context")
+)
