@@ -27,6 +27,9 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if cfg.Mode == modeNSM {
+		return runNSM(ctx, cfg, log)
+	}
 	start := time.Now()
 	log.Info("phase 1: start the data plane", "driver", "seg6", "home_address", cfg.HomeAddress)
 	dp, err := startDataPlane(ctx, cfg)

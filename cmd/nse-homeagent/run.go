@@ -27,6 +27,9 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.check(); err != nil {
 		return err
 	}
+	if cfg.Mode == modeNSM {
+		return runNSM(ctx, cfg, log)
+	}
 	start := time.Now()
 	restore, err := enableForwarding(log)
 	if err != nil {
@@ -50,7 +53,11 @@ func run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("phase 3: start the binding cache", "home_prefix", cfg.HomePrefix, "max_lifetime", cfg.MaxLifetime)
 	metrics := haserver.NewMetrics(nil)
 	registerDataPlaneStats(metrics.Registry, dp, log)
-	ha, err := newHomeAgent(cfg, dp, metrics, log)
+	var auth homeagent.Authorizer
+	if len(cfg.AllowedHomes) > 0 {
+		auth = allowList(cfg.AllowedHomes)
+	}
+	ha, err := newHomeAgent(cfg, dp, metrics, log, auth)
 	if err != nil {
 		return err
 	}
@@ -77,13 +84,12 @@ func startDataPlane(ctx context.Context, cfg Config) (dataplane.HomeAgent, error
 	return dp, nil
 }
 
-func newHomeAgent(cfg Config, dp dataplane.HomeAgent, m *haserver.Metrics, log *slog.Logger) (*homeagent.HomeAgent, error) {
-	hcfg := homeagent.Config{HomePrefixes: []netip.Prefix{cfg.HomePrefix}, MaxLifetime: cfg.MaxLifetime,
-		RefreshFraction: cfg.RefreshAdvice, DataPlane: dp, Logger: log, Observer: m}
-	if len(cfg.AllowedHomes) > 0 {
-		hcfg.Authorizer = allowList(cfg.AllowedHomes)
-	}
-	return homeagent.New(hcfg)
+// newHomeAgent starts the binding cache; auth may be nil (any home
+// address on the home prefix may register).
+func newHomeAgent(cfg Config, dp dataplane.HomeAgent, m *haserver.Metrics, log *slog.Logger,
+	auth homeagent.Authorizer) (*homeagent.HomeAgent, error) {
+	return homeagent.New(homeagent.Config{HomePrefixes: []netip.Prefix{cfg.HomePrefix}, MaxLifetime: cfg.MaxLifetime,
+		RefreshFraction: cfg.RefreshAdvice, DataPlane: dp, Logger: log, Observer: m, Authorizer: auth})
 }
 
 // allowList refuses home addresses not in allowed with status 129.
@@ -96,12 +102,17 @@ func allowList(allowed []netip.Addr) homeagent.Authorizer {
 	})
 }
 
+// serve runs the packet loop and the HTTP endpoints, and alongside them
+// tasks (the NSM endpoint), until ctx is done or one of them fails.
 func serve(ctx context.Context, cfg Config, conn *mhio.Conn, ha *homeagent.HomeAgent, m *haserver.Metrics,
-	log *slog.Logger, start time.Time) error {
+	log *slog.Logger, start time.Time, tasks ...func(context.Context) error) error {
 	g, ctx := errgroup.WithContext(ctx)
 	srv := haserver.New(conn, ha, cfg.HomeAgentAddress, m, log)
 	g.Go(func() error { return srv.Serve(ctx) })
 	g.Go(func() error { return cli.ServeHTTP(ctx, cfg.ListenOn, haserver.Handler(ha, m), log, nil) })
+	for _, task := range tasks {
+		g.Go(func() error { return task(ctx) })
+	}
 	log.Info("startup completed", "took", time.Since(start).Round(time.Millisecond), "mode", conn.Mode())
 	err := g.Wait()
 	log.Info("shutting down", "bindings", ha.Len())

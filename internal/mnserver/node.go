@@ -49,6 +49,8 @@ type Node struct {
 	ha   netip.Addr
 	out  []byte // BU packet buffer, used under the Registration's lock
 	rel  releaser
+
+	waiting waiters
 }
 
 // New returns a Node; nothing is sent before the first Attach. The caller
@@ -180,8 +182,10 @@ func (n *Node) Deregister(ctx context.Context) error { return n.reg.Deregister(c
 func (n *Node) Status() mobilenode.Status { return n.reg.Status() }
 
 // Close stops the registration's timers and the releasing of previous
-// care-of addresses; the data plane's Close removes what is left of them.
+// care-of addresses, and ends WaitRegistered calls with
+// mobilenode.ErrClosed; the data plane's Close removes what is left.
 func (n *Node) Close() {
+	n.waiting.close()
 	n.rel.close()
 	n.reg.Close()
 }
@@ -190,6 +194,7 @@ func (n *Node) Close() {
 // must not block nor call it back.
 func (n *Node) onState(s mobilenode.Status) {
 	n.logState(s)
+	n.waiting.settle(s)
 	n.rel.poke()
 }
 

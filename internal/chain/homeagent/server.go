@@ -110,8 +110,9 @@ func careOf(conn *networkservice.Connection) (netip.Addr, error) {
 
 // bootstrap tells the client its home address and adds the route to the
 // Home Agent over the connection, so that the BU and the reverse tunnel
-// take it. The route has no next hop: the forwarder's kernel side fills in
-// the endpoint's address.
+// take it. The route goes via the endpoint's own vWire address: the Home
+// Agent address is not on the vWire, so an on-link route would leave the
+// client soliciting a neighbour nobody answers for.
 func (s *server) bootstrap(conn *networkservice.Connection, rec record) {
 	if conn.GetContext() == nil {
 		conn.Context = &networkservice.ConnectionContext{}
@@ -131,7 +132,21 @@ func (s *server) bootstrap(conn *networkservice.Connection, rec record) {
 			return
 		}
 	}
-	ipc.SrcRoutes = append(ipc.SrcRoutes, &networkservice.Route{Prefix: route})
+	ipc.SrcRoutes = append(ipc.SrcRoutes, &networkservice.Route{Prefix: route, NextHop: endpointAddress(ipc)})
+}
+
+// endpointAddress is the endpoint's vWire address from IPAM, without its
+// prefix length ("" when IPAM gave none).
+func endpointAddress(ipc *networkservice.IPContext) string {
+	for _, a := range ipc.GetDstIpAddrs() {
+		if p, err := netip.ParsePrefix(a); err == nil {
+			return p.Addr().String()
+		}
+		if addr, err := netip.ParseAddr(a); err == nil {
+			return addr.String()
+		}
+	}
+	return ""
 }
 
 // rollback undoes the registry change of a Request whose next failed: the

@@ -155,10 +155,10 @@ func TestRequestBootstrapsTheClientAndRecordsTheConnection(t *testing.T) {
 	}
 	var routes []string
 	for _, r := range conn.GetContext().GetIpContext().GetSrcRoutes() {
-		routes = append(routes, r.GetPrefix())
+		routes = append(routes, r.GetPrefix()+" via "+r.GetNextHop())
 	}
-	if strings.Join(routes, " ") != "2001:db8:ca::/128 2001:db8:1::1/128" {
-		t.Errorf("client routes %v, want IPAM's and the home agent's", routes)
+	if strings.Join(routes, ", ") != "2001:db8:ca::/128 via , 2001:db8:1::1/128 via 2001:db8:ca::" {
+		t.Errorf("client routes %v, want IPAM's and the home agent's via the endpoint's vWire address", routes)
 	}
 	f.wantAuthorized(mobileHoA, coa1)
 	f.wantRefused(netip.MustParseAddr("2001:db8:1::100"), coa1, mh.StatusNotHomeAgentForThisMobileNode)
