@@ -1,0 +1,41 @@
+package e2ensm_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
+	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
+)
+
+// binDir holds the daemons built once for all tests.
+var binDir string
+
+func TestMain(m *testing.M) { labtest.Main(m, &binDir) }
+
+// newLab builds an NSM lab for the test and closes it at cleanup.
+func newLab(t *testing.T, opts nsmlab.Options) *nsmlab.Lab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	opts.Name, opts.BinDir, opts.Log = "m6e2n", binDir, testWriter{t}
+	l, err := nsmlab.New(ctx, opts)
+	if err != nil {
+		t.Fatalf("building the NSM lab: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := l.Close(); err != nil {
+			t.Errorf("closing the NSM lab: %v", err)
+		}
+	})
+	return l
+}
+
+// testWriter sends daemon output to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Logf("%s", p)
+	return len(p), nil
+}

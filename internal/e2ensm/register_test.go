@@ -1,0 +1,52 @@
+package e2ensm_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
+)
+
+// TestRegisterAndPingThroughNSM: the mobile node gets a vWire from NSM,
+// learns its home address and Home Agent from the connection, registers
+// over the vWire, and the correspondent on the home link reaches the home
+// address through the Home Agent; in one domain and across floating
+// interdomain.
+func TestRegisterAndPingThroughNSM(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		interdomain bool
+	}{{"one domain", false}, {"floating interdomain", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, nsmlab.Options{Interdomain: tc.interdomain})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			mustStart(t, func() error { _, err := l.StartHomeAgent(ctx, 1); return err })
+			mustStart(t, func() error { _, err := l.StartMobileNode(ctx, 1); return err })
+			st, err := l.WaitRegistered(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("registered: %v", st)
+			if !nsmlab.VWirePrefix(1).Contains(st.Connection.CareOf) {
+				t.Errorf("care-of address %v is not from Home Agent 1's vWire prefix %v", st.Connection.CareOf, nsmlab.VWirePrefix(1))
+			}
+			if st.Connection.HomeAgent != nsmlab.HAAddr(1) {
+				t.Errorf("home agent %v, want %v", st.Connection.HomeAgent, nsmlab.HAAddr(1))
+			}
+			rtt, err := l.CN.Ping(ctx, nsmlab.CNAddr, st.Connection.HomeAddress)
+			if err != nil {
+				t.Fatalf("CN ping to the home address %v: %v", st.Connection.HomeAddress, err)
+			}
+			t.Logf("CN -> HoA %v: %v", st.Connection.HomeAddress, rtt)
+		})
+	}
+}
+
+func mustStart(t *testing.T, start func() error) {
+	t.Helper()
+	if err := start(); err != nil {
+		t.Fatal(err)
+	}
+}
