@@ -249,7 +249,7 @@ func (d *Domain) startForwarder() error {
 		Name:           d.ForwarderName,
 		ManagerURL:     cloneURL(d.NSMgrURL),
 		TokenGenerator: d.cfg.Credentials.TokenGenerator(),
-		DialOptions:    d.dialOptions(),
+		DialOptions:    d.forwarderDialOptions(),
 		DialTimeout:    d.cfg.DialTimeout,
 	}, d.cfg.ForwarderOptions...)
 	forwarderURL := d.listeners[forwarderName].url
@@ -275,6 +275,14 @@ func (d *Domain) startForwarder() error {
 		return fmt.Errorf("register forwarder %s with %s: %w", d.ForwarderName, d.NSMgrURL, err)
 	}
 	return nil
+}
+
+// forwarderDialOptions are the domain's dial options, but failing fast:
+// the forwarder dials endpoints, and an endpoint that died must not hold
+// the Close of its connections (the first half of the client's heal with
+// reselect) until the Close's deadline.
+func (d *Domain) forwarderDialOptions() []grpc.DialOption {
+	return append(d.dialOptions(), grpc.WithDefaultCallOptions(grpc.WaitForReady(false)))
 }
 
 // publish enters the registry and the nsmgr-proxy into the Resolver, as

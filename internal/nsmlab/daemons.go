@@ -2,6 +2,7 @@ package nsmlab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mip6mesh/mip6mesh/internal/lab"
@@ -61,9 +62,25 @@ func (l *Lab) StartMobileNode(ctx context.Context, i int, env ...string) (*lab.P
 		"NSM_CONNECT_TO=" + l.clientManager(),
 		"NSM_NETWORK_SERVICES=kernel://" + l.Service() + "/" + VWire,
 		"NSM_INSTANCE=" + MobileNodeWorkload(i),
+		"NSM_LIVENESS_CHECK_ENABLED=false",
 		"NSM_LISTEN_ON=" + MNListen,
 	}
-	return l.Start(ctx, MobileNodeWorkload(i), l.MN[i-1], lab.MobileNodeBinary, defaults, env)
+	p, err := l.Start(ctx, MobileNodeWorkload(i), l.MN[i-1], lab.MobileNodeBinary, defaults, env)
+	if err == nil {
+		l.mobiles = append(l.mobiles, p)
+	}
+	return p, err
+}
+
+// stopIfRunning stops p unless it has exited already (then the Runner
+// reports how).
+func stopIfRunning(p *lab.Process) error {
+	select {
+	case <-p.Done():
+		return nil
+	default:
+		return p.Stop()
+	}
 }
 
 func (l *Lab) clientManager() string {
@@ -78,4 +95,14 @@ func (l *Lab) endpointManager() string {
 		return l.Interdomain.Endpoint.NSMgrURL.String()
 	}
 	return l.Domain.NSMgrURL.String()
+}
+
+// DeleteHomeAgentPod does to Home Agent i what deleting its pod does in
+// Kubernetes: the daemon is stopped (it unregisters and cleans up), then
+// its network namespace is deleted, and with it the HA's ends of its
+// vWires and of its home-link port. The mobile nodes' NSM clients see
+// their vWire go down and heal onto another Home Agent instance.
+func (l *Lab) DeleteHomeAgentPod(p *lab.Process, i int) error {
+	stopErr := p.Stop()
+	return errors.Join(stopErr, l.HA[i-1].Delete())
 }

@@ -59,7 +59,8 @@ type Lab struct {
 	Interdomain *nsmdomain.Interdomain // nil without Interdomain
 
 	opts    Options
-	dir     string // sockets
+	mobiles []*lab.Process // stopped first at Close: their deregistration needs the Home Agents
+	dir     string         // sockets
 	stopNSM context.CancelFunc
 }
 
@@ -228,11 +229,15 @@ func (l *Lab) endpointName(i int) string {
 	return EndpointName(i)
 }
 
-// Close stops the daemons (mobile nodes first, as they were started last
-// in every scenario), the NSM domain and the identities, and deletes the
+// Close stops the daemons (the mobile nodes first, so that they can
+// deregister), the NSM domain and the identities, and deletes the
 // namespaces and sockets.
 func (l *Lab) Close() error {
-	errs := []error{l.Runner.Close()}
+	var errs []error
+	for _, p := range l.mobiles {
+		errs = append(errs, stopIfRunning(p))
+	}
+	errs = append(errs, l.Runner.Close())
 	if l.Domain != nil {
 		errs = append(errs, l.Domain.Close())
 	}

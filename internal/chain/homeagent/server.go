@@ -29,7 +29,13 @@ type Bindings interface {
 type Config struct {
 	HomeAgent  netip.Addr   // the Home Agent's address
 	HomePrefix netip.Prefix // the home prefix
-	Logger     *slog.Logger // nil: slog.Default()
+	// VWirePrefix, when set, is the prefix this endpoint's IPAM hands
+	// vWire addresses from. A connection healed onto this endpoint from
+	// another one still carries that endpoint's addresses (IPAM appends
+	// its own after them); they are dropped, with the routes through
+	// them, so that the care-of address is this endpoint's.
+	VWirePrefix netip.Prefix
+	Logger      *slog.Logger // nil: slog.Default()
 }
 
 type server struct {
@@ -49,6 +55,9 @@ func NewServer(reg *Registry, b Bindings, cfg Config) networkservice.NetworkServ
 
 func (s *server) Request(ctx context.Context, request *networkservice.NetworkServiceRequest) (*networkservice.Connection, error) {
 	conn := request.GetConnection()
+	if s.cfg.VWirePrefix.IsValid() {
+		dropForeignAddresses(conn.GetContext().GetIpContext(), s.cfg.VWirePrefix)
+	}
 	rec, err := s.recordOf(conn)
 	if err != nil {
 		return nil, err

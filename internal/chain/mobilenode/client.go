@@ -61,7 +61,7 @@ type client struct {
 
 // NewClient returns the client chain element over r.
 func NewClient(r Registrar, opts ...Option) networkservice.NetworkServiceClient {
-	c := &client{registrar: r, options: options{timeout: DefaultTimeout}}
+	c := &client{registrar: r, options: options{timeout: DefaultTimeout, deregisterTimeout: DefaultDeregisterTimeout}}
 	for _, o := range opts {
 		o(&c.options)
 	}
@@ -155,7 +155,7 @@ func (c *client) Close(ctx context.Context, conn *networkservice.Connection, opt
 // connection closed all the same, the binding then expiring at the Home
 // Agent (which also removes it when the connection closes there).
 func (c *client) deregister(ctx context.Context, at Attachment) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.deregisterTimeout)
 	defer cancel()
 	if err := c.registrar.Deregister(ctx); err != nil {
 		c.logger.Error("deregistration failed; closing the connection anyway", "home_address", at.HomeAddress,

@@ -5,23 +5,42 @@ import (
 	"time"
 )
 
-// DefaultTimeout bounds one Register or Deregister call.
+// DefaultTimeout bounds one Register call.
 const DefaultTimeout = 10 * time.Second
+
+// DefaultDeregisterTimeout bounds the deregistration on Close. It is short
+// because Close is also the first half of a heal with reselect, when the
+// Home Agent may be gone: the reselected connection waits for it. A
+// deregistration that times out costs nothing lasting, since the Home
+// Agent's element removes the binding when the connection closes there,
+// and otherwise it expires.
+const DefaultDeregisterTimeout = 2 * time.Second
 
 // Option configures the client element.
 type Option func(*options)
 
 type options struct {
-	timeout time.Duration
-	logger  *slog.Logger
+	timeout           time.Duration
+	deregisterTimeout time.Duration
+	logger            *slog.Logger
 }
 
-// WithTimeout bounds each Register and Deregister call by d (default
-// DefaultTimeout); d <= 0 keeps the default.
+// WithTimeout bounds each Register call by d (default DefaultTimeout);
+// d <= 0 keeps the default.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {
 			o.timeout = d
+		}
+	}
+}
+
+// WithDeregisterTimeout bounds the deregistration on Close by d (default
+// DefaultDeregisterTimeout); d <= 0 keeps the default.
+func WithDeregisterTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.deregisterTimeout = d
 		}
 	}
 }

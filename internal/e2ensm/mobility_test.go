@@ -1,0 +1,81 @@
+package e2ensm_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/mip6mesh/mip6mesh/internal/lab"
+	"github.com/mip6mesh/mip6mesh/internal/netns"
+	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
+)
+
+// TestMoveToAnotherHomeAgentInstance: the Home Agent instance serving the
+// mobile node goes away; NSM heals the connection onto the other instance,
+// whose IPAM gives a new care-of address; the mobile node re-registers
+// there with the same home address (derived from its identity), and the
+// correspondent's pings to the home address continue. The test reports
+// the interruption.
+func TestMoveToAnotherHomeAgentInstance(t *testing.T) {
+	l := newLab(t, nsmlab.Options{HomeAgents: 2})
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	ha1 := mustStartHA(ctx, t, l, 1)
+	before := mustRegister(ctx, t, l, 1)
+	mustStartHA(ctx, t, l, 2)
+
+	const interval, count = 10 * time.Millisecond, 1000
+	pings := make(chan netns.Series, 1)
+	go func() {
+		s, err := l.CN.PingEvery(ctx, nsmlab.CNAddr, before.Connection.HomeAddress, interval, count)
+		if err != nil {
+			t.Errorf("ping series: %v", err)
+		}
+		pings <- s
+	}()
+	time.Sleep(500 * time.Millisecond) // let the series start on the first Home Agent
+	stopped := time.Now()
+	if err := l.DeleteHomeAgentPod(ha1, 1); err != nil {
+		t.Fatalf("stopping Home Agent 1: %v", err)
+	}
+	after, err := l.WaitMobile(ctx, 1, func(s nsmlab.MobileStatus) bool {
+		return s.Registered() && s.Connection.CareOf != before.Connection.CareOf
+	})
+	if err != nil {
+		t.Fatalf("no re-registration after Home Agent 1 stopped: %v", err)
+	}
+	t.Logf("re-registered %v after Home Agent 1 stopped: %v", time.Since(stopped).Round(time.Millisecond), after)
+	if !nsmlab.VWirePrefix(2).Contains(after.Connection.CareOf) || after.Connection.HomeAgent != nsmlab.HAAddr(2) {
+		t.Errorf("after the move: care-of %v, Home Agent %v; want from %v and %v",
+			after.Connection.CareOf, after.Connection.HomeAgent, nsmlab.VWirePrefix(2), nsmlab.HAAddr(2))
+	}
+	if after.Connection.HomeAddress != before.Connection.HomeAddress {
+		t.Errorf("home address changed with the Home Agent instance: %v -> %v", before.Connection.HomeAddress, after.Connection.HomeAddress)
+	}
+	s := <-pings
+	t.Logf("CN -> HoA every %v: %d sent, %d lost, longest outage %v", interval, len(s), s.Lost(), s.Outage())
+	if tail := s[len(s)-100:]; tail.Lost() > 0 {
+		t.Errorf("the last 100 pings lost %d: traffic to the home address did not resume", tail.Lost())
+	}
+}
+
+func mustStartHA(ctx context.Context, t *testing.T, l *nsmlab.Lab, i int) *lab.Process {
+	t.Helper()
+	p, err := l.StartHomeAgent(ctx, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustRegister(ctx context.Context, t *testing.T, l *nsmlab.Lab, i int) nsmlab.MobileStatus {
+	t.Helper()
+	if _, err := l.StartMobileNode(ctx, i); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.WaitRegistered(ctx, i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
