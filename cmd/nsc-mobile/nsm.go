@@ -102,7 +102,7 @@ func connect(ctx, closeCtx context.Context, cfg Config, svc service, nsmc networ
 // newClient is the sdk client chain (heal with a liveness check, refresh,
 // authorize) with the kernel mechanism, fd passing and the mobile node
 // element, retried as cmd-nsc does.
-func newClient(ctx context.Context, cfg Config, svc service, src workload.Source, reg mnchain.Registrar) networkservice.NetworkServiceClient {
+func newClient(ctx context.Context, cfg Config, svc service, src workload.Source, reg *registrar) networkservice.NetworkServiceClient {
 	healOpts := []heal.Option{heal.WithLivenessCheckInterval(cfg.LivenessCheckInterval),
 		heal.WithLivenessCheckTimeout(cfg.LivenessCheckTimeout)}
 	if cfg.LivenessCheckEnabled {
@@ -114,7 +114,7 @@ func newClient(ctx context.Context, cfg Config, svc service, src workload.Source
 		client.WithAuthorizeClient(authorize.NewClient()),
 		client.WithHealClient(heal.NewClient(ctx, healOpts...)),
 		client.WithAdditionalFunctionality(
-			mnchain.NewClient(reg),
+			mnchain.NewClient(reg, mnchain.WithRegistered(reg.observeRegistered)),
 			mechanisms.NewClient(map[string]networkservice.NetworkServiceClient{
 				kernelmech.MECHANISM: kernel.NewClient(kernel.WithInterfaceName(svc.Interface)),
 			}),

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/chain/bootstrap"
 	mnchain "github.com/mip6mesh/mip6mesh/internal/chain/mobilenode"
@@ -42,9 +43,11 @@ type registrar struct {
 	stack  *stack
 	closed bool
 
-	viewMu  sync.Mutex // what /status shows; never held while waiting
-	node    *mnserver.Node
-	current mnchain.Attachment
+	viewMu      sync.Mutex // what /status shows; never held while waiting
+	node        *mnserver.Node
+	current     mnchain.Attachment
+	lastLatency time.Duration // Request to accepted BA, of the last registration
+	registered  int           // registrations accepted over NSM connections
 }
 
 var _ mnchain.Registrar = (*registrar)(nil)
@@ -118,6 +121,14 @@ func (r *registrar) show(node *mnserver.Node, at mnchain.Attachment) {
 	r.node, r.current = node, at
 }
 
+// observeRegistered is the mobilenode element's WithRegistered hook.
+func (r *registrar) observeRegistered(_ mnchain.Attachment, took time.Duration) {
+	r.viewMu.Lock()
+	defer r.viewMu.Unlock()
+	r.lastLatency = took
+	r.registered++
+}
+
 // connectionView is the NSM connection as /status shows it.
 type connectionView struct {
 	ID          string
@@ -125,6 +136,13 @@ type connectionView struct {
 	Interface   string     `json:",omitempty"`
 	HomeAddress netip.Addr `json:",omitzero"`
 	HomeAgent   netip.Addr `json:",omitzero"`
+	// Registrations counts the registrations accepted over NSM
+	// connections (the first, then one per heal or reselect that changed
+	// the care-of address); RequestToAcceptedBA is the time the last one
+	// took from the Request reaching the mobile node's chain element to
+	// the Home Agent's accepted Binding Acknowledgement.
+	Registrations       int           `json:",omitempty"`
+	RequestToAcceptedBA time.Duration `json:",omitzero"`
 }
 
 // nsmStatus is /status in nsm mode: the registration (none before the
@@ -136,10 +154,10 @@ type nsmStatus struct {
 
 func (r *registrar) status(connectionID string) nsmStatus {
 	r.viewMu.Lock()
-	node, at := r.node, r.current
+	node, at, took, n := r.node, r.current, r.lastLatency, r.registered
 	r.viewMu.Unlock()
 	s := nsmStatus{Connection: connectionView{ID: connectionID, CareOf: at.CareOf, Interface: at.Interface,
-		HomeAddress: at.HomeAddress, HomeAgent: at.HomeAgent}}
+		HomeAddress: at.HomeAddress, HomeAgent: at.HomeAgent, Registrations: n, RequestToAcceptedBA: took}}
 	if node != nil {
 		rep := mnserver.ReportOf(node.Status())
 		s.Registration = &rep

@@ -28,7 +28,10 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("registered: %v", st)
+			t.Logf("registered: %v; Request to accepted BA: %v", st, st.Connection.RequestToAcceptedBA)
+			if st.Connection.Registrations != 1 || st.Connection.RequestToAcceptedBA <= 0 {
+				t.Errorf("status counts %d registrations taking %v; want 1, measured", st.Connection.Registrations, st.Connection.RequestToAcceptedBA)
+			}
 			if !nsmlab.VWirePrefix(1).Contains(st.Connection.CareOf) {
 				t.Errorf("care-of address %v is not from Home Agent 1's vWire prefix %v", st.Connection.CareOf, nsmlab.VWirePrefix(1))
 			}

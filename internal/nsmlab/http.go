@@ -23,14 +23,19 @@ type MobileStatus struct {
 		Interface   string
 		HomeAddress netip.Addr
 		HomeAgent   netip.Addr
+		// Registrations accepted over NSM connections so far, and the
+		// time from Request to accepted BA of the last one.
+		Registrations       int
+		RequestToAcceptedBA time.Duration
 	}
 }
 
 // Registered reports whether the Home Agent holds the binding at the
-// connection's care-of address.
+// connection's care-of address, and the NSM client has seen it accepted.
 func (s MobileStatus) Registered() bool {
 	r := s.Registration
-	return r != nil && r.State == "registered" && s.Connection.CareOf.IsValid() && r.BoundCareOf == s.Connection.CareOf
+	return r != nil && r.State == "registered" && s.Connection.CareOf.IsValid() && r.BoundCareOf == s.Connection.CareOf &&
+		s.Connection.Registrations > 0
 }
 
 func (s MobileStatus) String() string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"time"
 
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
 	"github.com/networkservicemesh/api/pkg/api/networkservice/mechanisms/kernel"
@@ -73,13 +74,14 @@ func NewClient(r Registrar, opts ...Option) networkservice.NetworkServiceClient 
 
 func (c *client) Request(ctx context.Context, request *networkservice.NetworkServiceRequest, opts ...grpc.CallOption) (*networkservice.Connection, error) {
 	closeCtxFunc := postpone.ContextWithValues(ctx)
+	start := time.Now()
 	conn, err := next.Client(ctx).Request(ctx, request, opts...)
 	if err != nil {
 		return nil, err
 	}
 	at, err := attachmentOf(conn)
 	if err == nil {
-		err = c.register(ctx, at)
+		err = c.register(ctx, at, start)
 	}
 	if err != nil {
 		loadAndDeleteAttachment(ctx)
@@ -90,7 +92,8 @@ func (c *client) Request(ctx context.Context, request *networkservice.NetworkSer
 }
 
 // register registers at unless it is what this connection registered last.
-func (c *client) register(ctx context.Context, at Attachment) error {
+// start is when the Request reached this element.
+func (c *client) register(ctx context.Context, at Attachment, start time.Time) error {
 	if prev, ok := loadAttachment(ctx); ok && prev == at {
 		return nil
 	}
@@ -100,8 +103,12 @@ func (c *client) register(ctx context.Context, at Attachment) error {
 		return &RegistrationError{HomeAddress: at.HomeAddress, CareOf: at.CareOf, Err: err}
 	}
 	storeAttachment(ctx, at)
+	took := time.Since(start)
 	c.logger.Info("registered over NSM connection", "home_address", at.HomeAddress, "care_of", at.CareOf,
-		"home_agent", at.HomeAgent, "interface", at.Interface)
+		"home_agent", at.HomeAgent, "interface", at.Interface, "request_to_accepted_ba", took)
+	if c.registered != nil {
+		c.registered(at, took)
+	}
 	return nil
 }
 

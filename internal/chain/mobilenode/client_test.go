@@ -254,3 +254,27 @@ func TestCloseDeregistersThenCloses(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisteredObserverGetsEachRegistration: WithRegistered hears of
+// each accepted registration, with the attachment and a positive
+// Request-to-BA time, and of nothing else.
+func TestRegisteredObserverGetsEachRegistration(t *testing.T) {
+	var heard []mobilenode.Attachment
+	f := newFixture(t, mobilenode.WithRegistered(func(at mobilenode.Attachment, took time.Duration) {
+		if took <= 0 {
+			t.Errorf("Request to accepted BA took %v", took)
+		}
+		heard = append(heard, at)
+	}))
+	conn, err := f.request(t, nil)
+	if err != nil {
+		t.Fatalf("Request: %v", err)
+	}
+	if _, err := f.request(t, conn); err != nil { // a refresh with nothing new registers nothing
+		t.Fatalf("refresh: %v", err)
+	}
+	want := mobilenode.Attachment{Bootstrap: boot, CareOf: coa1, Interface: "nsm-1"}
+	if len(heard) != 1 || heard[0] != want {
+		t.Errorf("observer heard %+v, want once %+v", heard, want)
+	}
+}

@@ -23,6 +23,7 @@ type options struct {
 	timeout           time.Duration
 	deregisterTimeout time.Duration
 	logger            *slog.Logger
+	registered        func(Attachment, time.Duration)
 }
 
 // WithTimeout bounds each Register call by d (default DefaultTimeout);
@@ -43,6 +44,14 @@ func WithDeregisterTimeout(d time.Duration) Option {
 			o.deregisterTimeout = d
 		}
 	}
+}
+
+// WithRegistered calls f after each accepted registration with the
+// attachment and the time from the Request reaching the element to the
+// accepted Binding Acknowledgement (the NSM path, the vWire and the BU/BA
+// exchange), for metrics.
+func WithRegistered(f func(at Attachment, took time.Duration)) Option {
+	return func(o *options) { o.registered = f }
 }
 
 // WithLogger sets the logger (default slog.Default()).
