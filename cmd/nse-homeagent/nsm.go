@@ -200,7 +200,7 @@ func endpointChain(ctx context.Context, cfg Config, src workload.Source, reg *ha
 		endpoint.WithAuthorizeServer(authorize.NewServer()),
 		endpoint.WithAdditionalFunctionality(
 			point2pointipam.NewServer(prefixToIPNet(cfg.CidrPrefix)),
-			hachain.NewServer(reg, ha, hachain.Config{HomeAgent: cfg.HomeAgentAddress, HomePrefix: cfg.HomePrefix, Logger: log}),
+			hachain.NewServer(reg, ha, hachain.Config{HomeAgent: cfg.HomeAgentAddress, HomePrefix: cfg.HomePrefix, VWirePrefix: cfg.CidrPrefix, Logger: log}),
 			mechanisms.NewServer(map[string]networkservice.NetworkServiceServer{kernelmech.MECHANISM: kernel.NewServer()}),
 			sendfd.NewServer(),
 		))
