@@ -15,13 +15,17 @@
 #                      trips a race in Go's fuzz coordinator under load
 #                      (go.dev/issue/75804, unfixed in go1.26): a spurious
 #                      "context deadline exceeded" with no failing input
-#   SKIP_INSTALL=1     skip the apt and golangci-lint installs
+#   SKIP_INSTALL=1     skip the installs (apt packages, golangci-lint,
+#                      kustomize, and SPIRE, which ci/spire.sh builds from the
+#                      module proxy into ~/.cache/mip6mesh on first use)
 #   GOLANGCI_LINT_BIN_DIR=<dir>  where golangci-lint is cached
 #                      (default: $(go env GOPATH)/bin)
 # shellcheck disable=SC2317 # step functions are called indirectly via run_step
 set -euo pipefail
 
 GOLANGCI_LINT_VERSION=v2.15.0
+# kustomize builds deployments/ in its static test; v5.8.3 needs go1.27.
+KUSTOMIZE_VERSION=v5.8.2
 APT_PACKAGES=(tshark python3-scapy nftables iproute2 tcpdump iperf3)
 FUZZTIME=${FUZZTIME:-50000x}
 SKIP_INSTALL=${SKIP_INSTALL:-0}
@@ -163,6 +167,22 @@ install_golangci_lint() {
 	"$GOLANGCI_LINT" version
 }
 
+kustomize_ok() {
+	local bin="$GOLANGCI_LINT_BIN_DIR/kustomize"
+	[[ -x $bin ]] && [[ $("$bin" version 2>/dev/null) == "$KUSTOMIZE_VERSION"* ]]
+}
+
+install_kustomize() {
+	if kustomize_ok; then
+		echo "reusing $GOLANGCI_LINT_BIN_DIR/kustomize ($KUSTOMIZE_VERSION)"
+		return 0
+	fi
+	echo "building kustomize $KUSTOMIZE_VERSION into $GOLANGCI_LINT_BIN_DIR"
+	GOBIN="$GOLANGCI_LINT_BIN_DIR" go install "sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}" ||
+		die "go install kustomize failed"
+	kustomize_ok || die "installed kustomize does not report $KUSTOMIZE_VERSION"
+}
+
 # ------------------------------------------------------------------- steps
 
 go_files() {
@@ -266,7 +286,14 @@ else
 	header "install: golangci-lint ${GOLANGCI_LINT_VERSION}"
 	install_golangci_lint
 	done_step "ok: golangci-lint"
+	header "install: kustomize ${KUSTOMIZE_VERSION} (deployments/ test)"
+	install_kustomize
+	done_step "ok: kustomize"
+	header "install: SPIRE (real SPIFFE identities in internal/e2ensm and internal/spiffe/spiretest)"
+	bash ci/spire.sh || die "ci/spire.sh failed"
+	done_step "ok: SPIRE"
 fi
+export KUSTOMIZE="$GOLANGCI_LINT_BIN_DIR/kustomize"
 
 run_step "gofmt -l" step_gofmt
 run_step "go vet ./..." step_vet

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
 )
@@ -12,7 +14,11 @@ import (
 // binDir holds the daemons built once for all tests.
 var binDir string
 
-func TestMain(m *testing.M) { labtest.Main(m, &binDir) }
+// The sdk's spire.Start copies the SPIRE processes' output into logrus
+// writers whose goroutines it never ends (TestRealSPIRE).
+func TestMain(m *testing.M) {
+	labtest.Main(m, &binDir, goleak.IgnoreAnyFunction("github.com/sirupsen/logrus.(*Entry).writerScanner"))
+}
 
 // newLab builds an NSM lab for the test and closes it at cleanup.
 func newLab(t *testing.T, opts nsmlab.Options) *nsmlab.Lab {

@@ -14,12 +14,13 @@ import (
 )
 
 // Main builds the daemons, sets *binDir to where they are, runs m and
-// exits. Call it from TestMain.
-func Main(m *testing.M, binDir *string) {
-	os.Exit(run(m, binDir))
+// exits. Call it from TestMain. leak options are passed to the goroutine
+// leak check, for goroutines a dependency leaves behind by design.
+func Main(m *testing.M, binDir *string, leak ...goleak.Option) {
+	os.Exit(run(m, binDir, leak))
 }
 
-func run(m *testing.M, binDir *string) int {
+func run(m *testing.M, binDir *string, leak []goleak.Option) int {
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "these tests need root: they create network namespaces")
 		return 1
@@ -38,7 +39,7 @@ func run(m *testing.M, binDir *string) int {
 	}
 	*binDir = dir
 	code := m.Run()
-	if err := goleak.Find(); err != nil {
+	if err := goleak.Find(leak...); err != nil {
 		fmt.Fprintf(os.Stderr, "goroutines left behind: %v\n", err)
 		code = 1
 	}

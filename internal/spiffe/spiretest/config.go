@@ -46,6 +46,8 @@ func BinDir() (string, error) {
 	return bin, nil
 }
 
+// cache_reload_interval: the server serves entries to agents from a cache
+// it reloads every 5 s by default; 500 ms brings the first SVID seconds sooner.
 const serverConf = `server {
     bind_address = "127.0.0.1"
     bind_port = "%[2]d"
@@ -57,6 +59,9 @@ const serverConf = `server {
         country = ["US"],
         organization = ["mip6mesh spiretest"],
         common_name = "",
+    }
+    experimental {
+        cache_reload_interval = "500ms"
     }
 }
 
@@ -79,6 +84,9 @@ plugins {
 // The agent keeps the default Workload API socket path: spire.Start's
 // health check looks there. workload_size_limit = -1: never hash the
 // workload binary (test binaries are tens of MB and we select by path).
+// sync_interval: the agent's first sync with the server, which brings the
+// entries and their SVIDs, comes after 5 s by default; 500 ms brings the
+// first SVID (and entries added later) that much sooner.
 const agentConf = `agent {
     data_dir = "%[1]s/agent-data"
     log_level = "WARN"
@@ -86,6 +94,9 @@ const agentConf = `agent {
     server_port = "%[2]d"
     insecure_bootstrap = true
     trust_domain = "%[3]s"
+    experimental {
+        sync_interval = "500ms"
+    }
 }
 
 plugins {

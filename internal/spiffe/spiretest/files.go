@@ -17,8 +17,9 @@ import (
 var socketDirs = []string{filepath.Dir(filepath.Dir(AgentSocket)), filepath.Dir(filepath.Dir(serverSocket))}
 
 // claimSockets refuses to start when a SPIRE outside our control serves the
-// default sockets, removes stale ones, and notes which directories we will
-// create (and so remove at Stop).
+// default sockets and removes stale ones; from then on the socket
+// directories are ours (a run killed before its teardown leaves them), and
+// Stop removes them.
 func (s *SPIRE) claimSockets() error {
 	for _, sock := range []string{AgentSocket, serverSocket} {
 		if _, err := os.Lstat(sock); err != nil {
@@ -32,11 +33,7 @@ func (s *SPIRE) claimSockets() error {
 			return fmt.Errorf("spiretest: remove stale socket: %w", err)
 		}
 	}
-	for _, dir := range socketDirs {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			s.ownedDirs = append(s.ownedDirs, dir)
-		}
-	}
+	s.ownedDirs = socketDirs
 	return nil
 }
 

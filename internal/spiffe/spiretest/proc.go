@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // proc is a live (not zombie) process running a SPIRE binary from our bin dir.
@@ -68,6 +69,7 @@ func (p proc) ours() bool { return strings.HasPrefix(filepath.Base(p.cwd), runDi
 // fixed sockets and the port. Only runs under the lock, so a process of a
 // live user cannot be hit; it also removes the dead user's run directory.
 func reapOrphans(bin string) error {
+	var killed []proc
 	for _, p := range spireProcs(bin) {
 		if !p.ours() || p.ppid == os.Getpid() {
 			continue
@@ -75,9 +77,41 @@ func reapOrphans(bin string) error {
 		if err := syscall.Kill(p.pid, syscall.SIGKILL); err != nil {
 			return fmt.Errorf("spiretest: kill orphaned %s (pid %d): %w", p.exe, p.pid, err)
 		}
+		killed = append(killed, p)
+	}
+	err := waitGone(func() []proc { return stillAlive(killed) })
+	for _, p := range killed {
 		_ = os.RemoveAll(p.cwd)
 	}
-	return nil
+	return err
+}
+
+// stillAlive returns those of procs that have not exited (or become zombies).
+func stillAlive(procs []proc) []proc {
+	var out []proc
+	for _, p := range procs {
+		if now, ok := readProc(p.pid); ok && now.exe == p.exe {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitGone polls until left() is empty: processes we SIGKILLed leave no
+// other trace of their exit for us to wait on. After stopTimeout it gives
+// up, naming one survivor.
+func waitGone(left func() []proc) error {
+	deadline := time.Now().Add(stopTimeout)
+	for {
+		procs := left()
+		if len(procs) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("spiretest: %s (pid %d) still running %v after SIGKILL", procs[0].exe, procs[0].pid, stopTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // children lists our own live SPIRE child processes.

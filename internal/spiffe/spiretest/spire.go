@@ -40,7 +40,7 @@ type SPIRE struct {
 	SocketPath string
 
 	bin, runDir string
-	ownedDirs   []string // /tmp/spire-* dirs that did not exist before us
+	ownedDirs   []string // SPIRE's default socket directories, once claimed
 	lock        *os.File
 	cancel      context.CancelFunc
 	errCh       <-chan error
@@ -196,7 +196,7 @@ func (s *SPIRE) Stop() error {
 		if s.cancel != nil {
 			s.cancel() // spire.Start's processes get SIGKILL
 		}
-		for err := range s.errCh {
+		for err := range s.errChan() {
 			if !killedBySignal(err) {
 				errs = append(errs, fmt.Errorf("spiretest: SPIRE process failed while running: %w", err))
 			}
@@ -206,6 +206,17 @@ func (s *SPIRE) Stop() error {
 		s.stopErr = errors.Join(errs...)
 	})
 	return s.stopErr
+}
+
+// errChan is spire.Start's channel, or a closed one when Start failed before
+// spire.Start was called.
+func (s *SPIRE) errChan() <-chan error {
+	if s.errCh != nil {
+		return s.errCh
+	}
+	closed := make(chan error)
+	close(closed)
+	return closed
 }
 
 func killedBySignal(err error) bool {
@@ -220,18 +231,8 @@ func killedBySignal(err error) bool {
 // waitChildrenGone waits for our SPIRE children to exit: when spire.Start
 // failed half way, nothing else tells us when the server it left is dead.
 func waitChildrenGone(bin string) error {
-	deadline := time.Now().Add(stopTimeout)
-	for {
-		left := children(bin)
-		if len(left) == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			for _, p := range left {
-				_ = syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-			return fmt.Errorf("spiretest: %s (pid %d) still running %v after stop; killed", left[0].exe, left[0].pid, stopTimeout)
-		}
-		time.Sleep(50 * time.Millisecond)
+	for _, p := range children(bin) {
+		_ = syscall.Kill(p.pid, syscall.SIGKILL) // already sent by the cancelled context; make sure
 	}
+	return waitGone(func() []proc { return children(bin) })
 }

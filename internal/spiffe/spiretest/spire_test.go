@@ -96,13 +96,23 @@ func x509Source(t *testing.T, s *spiretest.SPIRE) *workloadapi.X509Source {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
-	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(workloadapi.WithAddr(s.Endpoint())))
+	src, err := workloadapi.NewX509Source(ctx, workloadapi.WithClientOptions(
+		workloadapi.WithAddr(s.Endpoint()), workloadapi.WithBackoffStrategy(constantBackoff(100*time.Millisecond))))
 	if err != nil {
 		t.Fatalf("no SVID from %s within %v: %v", s.Endpoint(), fetchTimeout, err)
 	}
 	t.Cleanup(func() { _ = src.Close() })
 	return src
 }
+
+// constantBackoff retries the Workload API quickly, so the measured time to
+// the first SVID is SPIRE's and not go-spiffe's default linear backoff
+// (1 s, 2 s, 3 s, ... between attempts while the agent has no SVID yet).
+type constantBackoff time.Duration
+
+func (b constantBackoff) NewBackoff() workloadapi.Backoff { return b }
+func (b constantBackoff) Next() time.Duration             { return time.Duration(b) }
+func (constantBackoff) Reset()                            {}
 
 // runUnregisteredWorkload runs a copy of the test binary from another path,
 // which no entry selects, and returns what its Workload API fetch printed.
