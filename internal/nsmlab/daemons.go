@@ -8,9 +8,11 @@ import (
 	"github.com/mip6mesh/mip6mesh/internal/lab"
 )
 
-// HomeAgentWorkload and MobileNodeWorkload name the daemons' workloads
-// (and so their SPIFFE IDs): ha-<i>, mn-<i>.
-func HomeAgentWorkload(i int) string  { return EndpointName(i) }
+// HomeAgentWorkload names Home Agent i's workload, and so its SPIFFE
+// identity and its log prefix: ha-<i>.
+func HomeAgentWorkload(i int) string { return EndpointName(i) }
+
+// MobileNodeWorkload names mobile node i's workload: mn-<i>.
 func MobileNodeWorkload(i int) string { return ClientName(i) }
 
 // StartHomeAgent starts nse-homeagent i (1-based) in NSM mode in its
