@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mip6mesh/mip6mesh/internal/netns"
 	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
 )
 
@@ -22,8 +23,15 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 			l := newLab(t, nsmlab.Options{Interdomain: tc.interdomain})
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			mustStart(t, func() error { _, err := l.StartHomeAgent(ctx, 1); return err })
-			mustStart(t, func() error { _, err := l.StartMobileNode(ctx, 1); return err })
+			haBase, mnBase := snapshot(t, l.HA[0]), snapshot(t, l.MN[0])
+			ha, err := l.StartHomeAgent(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mn, err := l.StartMobileNode(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
 			st, err := l.WaitRegistered(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -43,13 +51,39 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 				t.Fatalf("CN ping to the home address %v: %v", st.Connection.HomeAddress, err)
 			}
 			t.Logf("CN -> HoA %v: %v", st.Connection.HomeAddress, rtt)
+
+			// Shutdown: the client deregisters and closes its connection
+			// (the forwarder removes the vWire), the endpoint unregisters;
+			// both namespaces are as they were before.
+			if err := mn.Stop(); err != nil {
+				t.Errorf("stopping the mobile node: %v", err)
+			}
+			if bs, err := l.Bindings(ctx, 1); err != nil || len(bs) != 0 {
+				t.Errorf("bindings after the mobile node left: %v, %v; want none", bs, err)
+			}
+			if err := ha.Stop(); err != nil {
+				t.Errorf("stopping the Home Agent: %v", err)
+			}
+			assertSame(t, "Home Agent", l.HA[0], haBase)
+			assertSame(t, "mobile node", l.MN[0], mnBase)
 		})
 	}
 }
 
-func mustStart(t *testing.T, start func() error) {
+func snapshot(t *testing.T, ns *netns.NS) netns.Snapshot {
 	t.Helper()
-	if err := start(); err != nil {
+	s, err := ns.Snapshot()
+	if err != nil {
 		t.Fatal(err)
+	}
+	return s
+}
+
+// assertSame fails t if ns's routes, rules, addresses or nftables differ
+// from base.
+func assertSame(t *testing.T, what string, ns *netns.NS, base netns.Snapshot) {
+	t.Helper()
+	if diff := snapshot(t, ns).Diff(base); diff != "" {
+		t.Errorf("%s's namespace after shutdown differs from before start:\n%s", what, diff)
 	}
 }
