@@ -20,12 +20,16 @@ func TestMain(m *testing.M) {
 	labtest.Main(m, &binDir, goleak.IgnoreAnyFunction("github.com/sirupsen/logrus.(*Entry).writerScanner"))
 }
 
-// newLab builds an NSM lab for the test and closes it at cleanup.
-func newLab(t *testing.T, opts nsmlab.Options) *nsmlab.Lab {
+// newLab builds an NSM lab for the test and closes it at cleanup. The
+// daemons' output goes to the test log unless opts.Log is set.
+func newLab(t testing.TB, opts nsmlab.Options) *nsmlab.Lab {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	opts.Name, opts.BinDir, opts.Log = "m6e2n", binDir, testWriter{t}
+	opts.Name, opts.BinDir = "m6e2n", binDir
+	if opts.Log == nil {
+		opts.Log = testWriter{t}
+	}
 	l, err := nsmlab.New(ctx, opts)
 	if err != nil {
 		t.Fatalf("building the NSM lab: %v", err)
@@ -39,7 +43,7 @@ func newLab(t *testing.T, opts nsmlab.Options) *nsmlab.Lab {
 }
 
 // testWriter sends daemon output to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Logf("%s", p)
