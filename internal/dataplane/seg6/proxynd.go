@@ -72,15 +72,17 @@ const (
 // link. Until find has found the link (and always on a virtual home
 // network) every method does nothing.
 type proxyND struct {
-	cfg      dataplane.Config
-	index    int // of the home link; 0 while not found
-	proxyNDP sysctlGuard
+	cfg        dataplane.Config
+	index      int // of the home link; 0 while not found
+	proxyNDP   sysctlGuard
+	proxyDelay sysctlGuard
 }
 
 func newProxyND(cfg dataplane.Config) proxyND {
 	return proxyND{
-		cfg:      cfg,
-		proxyNDP: sysctlGuard{ns: cfg.NetNS, key: "net/ipv6/conf/" + cfg.HomeLink + "/proxy_ndp"},
+		cfg:        cfg,
+		proxyNDP:   sysctlGuard{ns: cfg.NetNS, key: "net/ipv6/conf/" + cfg.HomeLink + "/proxy_ndp"},
+		proxyDelay: sysctlGuard{ns: cfg.NetNS, key: "net/ipv6/neigh/" + cfg.HomeLink + "/proxy_delay"},
 	}
 }
 
@@ -111,7 +113,11 @@ func (p *proxyND) badLink(reason string) error {
 }
 
 // start checks that the home link forwards IPv6 (the kernel proxies only
-// then) and turns proxy_ndp on.
+// then), turns proxy_ndp on and proxy_delay off. The kernel delays proxy
+// answers by a random time up to proxy_delay (0.8 s by default), as RFC
+// 4861 section 7.2.8 asks where several proxies may answer for one
+// address; a home address has one Home Agent, and the delay would hold up
+// a correspondent's first packet to it.
 func (p *proxyND) start(s *session) error {
 	if p.index == 0 {
 		return nil
@@ -124,7 +130,10 @@ func (p *proxyND) start(s *session) error {
 	if value != "1" {
 		return fmt.Errorf("home link %s: %s is %s: %w", p.cfg.HomeLink, key, value, dataplane.ErrForwardingDisabled)
 	}
-	return p.proxyNDP.set("1")
+	if err := p.proxyNDP.set("1"); err != nil {
+		return err
+	}
+	return p.proxyDelay.set("0")
 }
 
 // deliverSolicitations makes unicast solicitations from the home link to
@@ -180,12 +189,13 @@ func solicitationsFrom(link string, prefix netip.Prefix, except netip.Addr) []ex
 	}
 }
 
-// stop deletes the agent's proxy entries and puts proxy_ndp back.
+// stop deletes the agent's proxy entries and puts proxy_ndp and
+// proxy_delay back.
 func (p *proxyND) stop(s *session) error {
 	if p.index == 0 {
 		return nil
 	}
-	return errors.Join(p.sweep(s), p.proxyNDP.restore())
+	return errors.Join(p.sweep(s), p.proxyNDP.restore(), p.proxyDelay.restore())
 }
 
 // sweep deletes every proxy entry on the home link that is the agent's

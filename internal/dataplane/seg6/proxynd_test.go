@@ -78,6 +78,9 @@ func TestProxyNDOnHomeLink(t *testing.T) {
 	ctx := t.Context()
 
 	ha := startHomeAgent(t, homeLinkConfig(tp))
+	if got, err := tp.HA.ReadSysctl("net.ipv6.neigh." + homeLink + ".proxy_delay"); err != nil || got != "0" {
+		t.Errorf("proxy_delay on the home link = %q (%v), want 0: a home address has one proxy, the HA", got, err)
+	}
 	mn := dptest.StartMobileNode(t, tp.MobileNodeConfig())
 	dptest.Must(t, mn.Attach(ctx, dataplane.Attachment{CoA: dptest.CoA1, Interface: "m1"}))
 	haMAC := linkMAC(t, tp.HA, homeLink)
@@ -403,12 +406,19 @@ func proxyEntries(t *testing.T, ns *netnstest.NS) []string {
 }
 
 // proxyState is what Close must put back besides the Snapshot: proxy
-// entries and proxy_ndp of "all" and of each link.
+// entries, proxy_ndp of "all" and of each link, and each link's
+// proxy_delay.
 func proxyState(t *testing.T, ns *netnstest.NS, links ...string) string {
 	t.Helper()
 	lines := proxyEntries(t, ns)
 	for _, link := range append([]string{"all"}, links...) {
 		key := "net.ipv6.conf." + link + ".proxy_ndp"
+		value, err := ns.ReadSysctl(key)
+		dptest.Must(t, err)
+		lines = append(lines, key+"="+value)
+	}
+	for _, link := range links {
+		key := "net.ipv6.neigh." + link + ".proxy_delay"
 		value, err := ns.ReadSysctl(key)
 		dptest.Must(t, err)
 		lines = append(lines, key+"="+value)
