@@ -14,7 +14,7 @@ const DefaultTimeout = 10 * time.Second
 // deregistration that times out costs nothing lasting, since the Home
 // Agent's element removes the binding when the connection closes there,
 // and otherwise it expires.
-const DefaultDeregisterTimeout = 2 * time.Second
+const DefaultDeregisterTimeout = time.Second
 
 // Option configures the client element.
 type Option func(*options)
