@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,51 +29,38 @@ const (
 	mustRecover      = 50
 )
 
-// demo is one run: the lab and where the story is told.
+// demo is one run of the standalone story: the lab and where it is told.
 type demo struct {
+	story
 	cfg    config
-	out    io.Writer
 	l      *lab.Lab
 	ha, mn *lab.Process
-	step   int
-	outErr error // the first error writing to out
 }
 
-const steps = 7
+// standaloneSteps is the number of steps of the standalone story.
+const standaloneSteps = 7
 
-// run tells the whole story; the lab is removed whatever happens.
-func run(ctx context.Context, cfg config, out io.Writer) (err error) {
-	if os.Geteuid() != 0 {
-		return errors.New("needs root: it creates network namespaces (run: sudo ./demo.sh)")
-	}
-	for _, bin := range []string{lab.HomeAgentBinary, lab.MobileNodeBinary} {
-		if _, err := os.Stat(filepath.Join(cfg.binDir, bin)); err != nil {
-			return fmt.Errorf("%s not found in --bin %s (demo.sh builds it): %w", bin, cfg.binDir, err)
-		}
-	}
-	d := &demo{cfg: cfg, out: out}
-	l, err := lab.New(ctx, lab.Options{Name: "m6demo", BinDir: cfg.binDir, Log: newLogWriter(out)})
+// runStandalone tells the standalone story (internal/lab: two access
+// links, no NSM); the lab is removed whatever happens.
+func runStandalone(ctx context.Context, cfg config, out io.Writer) (err error) {
+	d := &demo{story: story{out: out, steps: standaloneSteps}, cfg: cfg}
+	l, err := lab.New(ctx, lab.Options{Name: "m6demo", BinDir: cfg.binDir, Log: newLogWriter(out, true)})
 	if err != nil {
 		return err
 	}
 	d.l = l
 	defer func() {
 		if err != nil {
-			d.printf("\n!!! %v\n!!! stopping the daemons and deleting the namespaces\n", err)
+			d.failed(err)
 			err = errors.Join(err, l.Close())
 		}
-		if d.outErr != nil {
-			err = errors.Join(err, fmt.Errorf("writing the story: %w", d.outErr))
-		}
+		err = errors.Join(err, d.writeErr())
 	}()
 	for _, phase := range []func(context.Context) error{
 		d.topology, d.start, d.registration, d.tunnel, d.handover, d.metrics,
 	} {
 		if err := phase(ctx); err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("interrupted in step %d/%d: %w", d.step, steps, context.Cause(ctx))
-			}
-			return err
+			return interrupted(ctx, &d.story, err)
 		}
 	}
 	if cfg.keep {
@@ -87,32 +72,6 @@ func run(ctx context.Context, cfg config, out io.Writer) (err error) {
 	return d.shutdown(shutdownCtx)
 }
 
-func (d *demo) heading(title string) {
-	d.step++
-	d.banner(fmt.Sprintf("%d/%d  %s", d.step, steps, title))
-}
-
-func (d *demo) banner(title string) {
-	line := "=== " + title + " "
-	d.printf("\n%s%s\n\n", line, strings.Repeat("=", max(3, 78-len(line))))
-}
-
-func (d *demo) say(format string, args ...any) {
-	if format == "" {
-		d.printf("\n")
-		return
-	}
-	d.printf("    "+format+"\n", args...)
-}
-
-// printf writes to the story's output; the first write error is kept in
-// outErr, and nothing more is written after it.
-func (d *demo) printf(format string, args ...any) {
-	if d.outErr == nil {
-		_, d.outErr = fmt.Fprintf(d.out, format, args...)
-	}
-}
-
 // topology is step 1: the picture, and the routes as iproute2 shows them.
 func (d *demo) topology(ctx context.Context) error {
 	d.heading("The topology: three network namespaces, two access links")
@@ -120,7 +79,7 @@ func (d *demo) topology(ctx context.Context) error {
 	d.say("")
 	d.say("namespaces: CN %s, HA %s, MN %s", d.l.CN.Name(), d.l.HA.Name(), d.l.MN.Name())
 	d.say("all addresses without duplicate address detection (nodad)")
-	return d.ipShow(ctx, d.l.MN, "the mobile node's routes", "-6", "route", "show")
+	return ipShow(ctx, &d.story, d.l.MN, "the mobile node's routes", "-6", "route", "show")
 }
 
 // start is step 2: both daemons, their startup logs prefixed [ha] / [mn].
@@ -154,16 +113,16 @@ func (d *demo) registration(ctx context.Context) error {
 	if err := d.showStatus(ctx); err != nil {
 		return err
 	}
-	if err := d.showBindings(ctx); err != nil {
+	if err := showBindings(ctx, &d.story, "Home Agent", d.l.Runner, d.l.HA); err != nil {
 		return err
 	}
-	if err := d.ipShow(ctx, d.l.HA, "the Home Agent's routes, protocol 246",
+	if err := ipShow(ctx, &d.story, d.l.HA, "the Home Agent's routes, protocol 246",
 		"-6", "route", "show", "table", "all", "proto", "246"); err != nil {
 		return err
 	}
 	d.say("  = the home address is tunnelled to the care-of address (SRv6 encap.red: plain IPv6-in-IPv6),")
 	d.say("    packets tunnelled to the HA address are decapsulated (End.DT6) and forwarded (table main)")
-	if err := d.ipShow(ctx, d.l.MN, "the mobile node's routes, protocol 246",
+	if err := ipShow(ctx, &d.story, d.l.MN, "the mobile node's routes, protocol 246",
 		"-6", "route", "show", "table", "all", "proto", "246"); err != nil {
 		return err
 	}
@@ -180,15 +139,8 @@ func (d *demo) tunnel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range series {
-		if e.Replied {
-			d.say("  reply from %s: seq=%d time=%.3f ms", lab.HoA, e.Seq, ms(e.RTT))
-		} else {
-			d.say("  seq=%d: no reply", e.Seq)
-		}
-	}
-	if lost := series.Lost(); lost > 0 {
-		return fmt.Errorf("ping to the home address: %d of %d lost", lost, len(series))
+	if err := showPings(&d.story, series, lab.HoA); err != nil {
+		return err
 	}
 	d.say("")
 	d.say("the same ping once more, with a packet capture (AF_PACKET) on %s in %s:", lab.MNLink1, d.l.MN.Name())
@@ -204,38 +156,7 @@ func (d *demo) tunnel(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return d.showTunnelled(packets)
-}
-
-// showTunnelled prints the tunnelled echo request and reply; both must be there.
-func (d *demo) showTunnelled(packets []netns.Packet) error {
-	var request, reply bool
-	for _, p := range packets {
-		inner, err := p.Inner()
-		if err != nil || inner.NextHeader != netns.NextHeaderICMPv6 || len(inner.Payload) < 8 {
-			continue
-		}
-		kind := icmpName(inner.Payload[0])
-		dir := "received on m1 (HA -> MN)"
-		if p.Outgoing {
-			dir = "sent on m1 (MN -> HA)"
-		}
-		d.say("")
-		d.say("  %s, %d bytes:", dir, 40+len(p.Payload))
-		d.say("    outer IPv6  %-15s -> %-15s  next header %d (IPv6-in-IPv6, RFC 2473)", p.Src, p.Dst, p.NextHeader)
-		d.say("    inner IPv6  %-15s -> %-15s  next header %d (ICMPv6 %s, id %d seq %d)", inner.Src, inner.Dst,
-			inner.NextHeader, kind, be16(inner.Payload[4:]), be16(inner.Payload[6:]))
-		request = request || (!p.Outgoing && inner.Payload[0] == 128 && inner.Dst == lab.HoA)
-		reply = reply || (p.Outgoing && inner.Payload[0] == 129 && inner.Src == lab.HoA)
-	}
-	if !request || !reply {
-		return fmt.Errorf("capture on %s: tunnelled echo request seen %v, reply seen %v (%d packets)",
-			lab.MNLink1, request, reply, len(packets))
-	}
-	d.say("")
-	d.say("both directions are IPv6-in-IPv6 between the care-of address and the Home Agent address;")
-	d.say("the home address appears only in the inner header.")
-	return nil
+	return showTunnelled(&d.story, packets, lab.MNLink1, lab.HoA)
 }
 
 // handover is step 5: m1 goes down under a 10 ms ping.
@@ -271,37 +192,13 @@ func (d *demo) handover(ctx context.Context) error {
 	}
 	d.say("")
 	d.say("re-registered from %s %.1f ms after the link went down (seen by polling /status every 10 ms)", lab.CoA2, ms(took))
-	if err := d.reportSeries(r.series, down); err != nil {
+	if err := reportSeries(&d.story, r.series, down); err != nil {
 		return err
 	}
-	if err := d.showBindings(ctx); err != nil {
+	if err := showBindings(ctx, &d.story, "Home Agent", d.l.Runner, d.l.HA); err != nil {
 		return err
 	}
-	return d.ipShow(ctx, d.l.HA, "the Home Agent's tunnel route now", "-6", "route", "show", "table", "all", "proto", "246")
-}
-
-// reportSeries prints what the handover cost the ping.
-func (d *demo) reportSeries(s netns.Series, down time.Time) error {
-	var lost []string
-	for _, e := range s {
-		if !e.Replied {
-			lost = append(lost, fmt.Sprintf("#%d (sent %+.1f ms)", e.Seq, ms(e.Sent.Sub(down))))
-		}
-	}
-	lo, mean, hi := s.RTTs()
-	d.say("ping: %d sent, %d answered, %d lost (%.1f%%); rtt min/avg/max %.3f/%.3f/%.3f ms",
-		len(s), len(s)-len(lost), len(lost), 100*float64(len(lost))/float64(len(s)), ms(lo), ms(mean), ms(hi))
-	if len(lost) == 0 {
-		d.say("outage: none measurable at %v spacing", handoverInterval)
-	} else {
-		d.say("outage: %.0f ms (longest run of unanswered requests); lost: %s", ms(s.Outage()), strings.Join(firstN(lost, 10), ", "))
-	}
-	for _, e := range s[len(s)-mustRecover:] {
-		if !e.Replied {
-			return fmt.Errorf("the ping did not recover after the handover: request #%d unanswered", e.Seq)
-		}
-	}
-	return nil
+	return ipShow(ctx, &d.story, d.l.HA, "the Home Agent's tunnel route now", "-6", "route", "show", "table", "all", "proto", "246")
 }
 
 // metrics is step 6: a few of the Home Agent's Prometheus metrics.
@@ -311,27 +208,7 @@ func (d *demo) metrics(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	shown := 0
-	for line := range strings.Lines(text) {
-		name := strings.TrimRight(line, "\n")
-		if strings.HasPrefix(name, "#") || strings.Contains(name, "_bucket") {
-			continue
-		}
-		for _, prefix := range []string{"mip6_bindings", "mip6_binding_updates_total", "mip6_registration_latency_seconds"} {
-			if strings.HasPrefix(name, prefix+" ") || strings.HasPrefix(name, prefix+"{") || strings.HasPrefix(name, prefix+"_") {
-				d.say("%s", name)
-				shown++
-			}
-		}
-	}
-	if shown == 0 {
-		return errors.New("metrics: none of mip6_bindings, mip6_binding_updates_total, mip6_registration_latency_seconds found")
-	}
-	if sum, count, ok := histogram(text, "mip6_registration_latency_seconds"); ok && count > 0 {
-		d.say("")
-		d.say("mean registration latency at the Home Agent (BU in to BA out): %.3f ms over %.0f Binding Updates", 1e3*sum/count, count)
-	}
-	return nil
+	return showMetrics(&d.story, text, "mip6_bindings", "mip6_binding_updates_total", "mip6_registration_latency_seconds")
 }
 
 // keepRunning prints how to look around and waits for Ctrl-C.

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// story is where a demo is told: numbered step headings and indented
+// lines. Both stories (standalone and NSM) print through it.
+type story struct {
+	out    io.Writer
+	steps  int   // how many numbered steps the story has
+	step   int   // the current one
+	outErr error // the first error writing to out
+}
+
+func (s *story) heading(title string) {
+	s.step++
+	s.banner(fmt.Sprintf("%d/%d  %s", s.step, s.steps, title))
+}
+
+func (s *story) banner(title string) {
+	line := "=== " + title + " "
+	s.printf("\n%s%s\n\n", line, strings.Repeat("=", max(3, 78-len(line))))
+}
+
+func (s *story) say(format string, args ...any) {
+	if format == "" {
+		s.printf("\n")
+		return
+	}
+	s.printf("    "+format+"\n", args...)
+}
+
+// printf writes to the story's output; the first write error is kept in
+// outErr, and nothing more is written after it.
+func (s *story) printf(format string, args ...any) {
+	if s.outErr == nil {
+		_, s.outErr = fmt.Fprintf(s.out, format, args...)
+	}
+}
+
+// failed tells how the story ended early.
+func (s *story) failed(err error) {
+	s.printf("\n!!! %v\n!!! stopping the daemons and deleting the namespaces\n", err)
+}
+
+// writeErr is the error writing the story, if any, ready to join.
+func (s *story) writeErr() error {
+	if s.outErr != nil {
+		return fmt.Errorf("writing the story: %w", s.outErr)
+	}
+	return nil
+}
