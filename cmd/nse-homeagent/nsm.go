@@ -23,6 +23,7 @@ import (
 	"github.com/networkservicemesh/sdk/pkg/networkservice/ipam/point2pointipam"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spiffe/go-spiffe/v2/workloadapi"
+	"github.com/vishvananda/netlink"
 	"google.golang.org/grpc"
 
 	hachain "github.com/mip6mesh/mip6mesh/internal/chain/homeagent"
@@ -102,11 +103,31 @@ func runNSM(ctx context.Context, cfg Config, log *slog.Logger) error {
 	unregisterAtShutdown := func(ctx context.Context) error {
 		<-ctx.Done()
 		registration.unregister(log)
+		withdrawVWires(reg, log)
 		ep.stop()
 		return nil
 	}
 	defer registration.unregister(log)
 	return serve(ctx, cfg, conn, ha, metrics, log, start, ep.serve, unregisterAtShutdown)
+}
+
+// withdrawVWires deletes this endpoint's ends of its clients' vWires, as
+// the deletion of its pod would: the clients' liveness checks then fail at
+// once and they heal onto another endpoint. Left alone, a vWire outlives
+// the agent (the forwarder holds the namespace open), keeps answering the
+// liveness pings, and the clients wait for this endpoint to come back.
+func withdrawVWires(reg *hachain.Registry, log *slog.Logger) {
+	for _, name := range reg.Interfaces() {
+		link, err := netlink.LinkByName(name)
+		if err == nil {
+			err = netlink.LinkDel(link)
+		}
+		if err != nil {
+			log.Warn("could not withdraw a vWire", "interface", name, "error", err)
+			continue
+		}
+		log.Info("withdrew a vWire", "interface", name)
+	}
 }
 
 func logSVID(src *workloadapi.X509Source, log *slog.Logger) error {

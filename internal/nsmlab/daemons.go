@@ -64,7 +64,6 @@ func (l *Lab) StartMobileNode(ctx context.Context, i int, env ...string) (*lab.P
 		"NSM_CONNECT_TO=" + l.clientManager(),
 		"NSM_NETWORK_SERVICES=kernel://" + l.Service() + "/" + VWire,
 		"NSM_INSTANCE=" + MobileNodeWorkload(i),
-		"NSM_LIVENESS_CHECK_ENABLED=false",
 		"NSM_LISTEN_ON=" + MNListen,
 	}
 	p, err := l.Start(ctx, MobileNodeWorkload(i), l.MN[i-1], lab.MobileNodeBinary, defaults, env)

@@ -30,11 +30,36 @@ type Registry struct {
 
 	mu       sync.RWMutex
 	byCareOf map[netip.Addr]record
+	ifaces   map[string]string // connection ID -> this endpoint's end of its vWire
 }
 
 // NewRegistry returns an empty registry that gives home addresses by policy.
 func NewRegistry(policy identity.Policy) *Registry {
-	return &Registry{policy: policy, byCareOf: map[netip.Addr]record{}}
+	return &Registry{policy: policy, byCareOf: map[netip.Addr]record{}, ifaces: map[string]string{}}
+}
+
+// Interfaces returns the names of this endpoint's ends of the live
+// connections' vWires, for the endpoint to withdraw them when it shuts
+// down (see cmd/nse-homeagent).
+func (r *Registry) Interfaces() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	names := make([]string, 0, len(r.ifaces))
+	for _, name := range r.ifaces {
+		names = append(names, name)
+	}
+	return names
+}
+
+// setInterface records the endpoint-side interface of connection id.
+func (r *Registry) setInterface(id, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == "" {
+		delete(r.ifaces, id)
+		return
+	}
+	r.ifaces[id] = name
 }
 
 // Authorize allows a BU only from the care-of address of a live connection
@@ -97,5 +122,6 @@ func (r *Registry) remove(rec record) {
 func (r *Registry) removeLocked(rec record) {
 	if cur, ok := r.byCareOf[rec.CareOf]; ok && cur.ConnID == rec.ConnID {
 		delete(r.byCareOf, rec.CareOf)
+		delete(r.ifaces, rec.ConnID)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
+	kernelmech "github.com/networkservicemesh/api/pkg/api/networkservice/mechanisms/kernel"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/core/next"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -75,6 +76,7 @@ func (s *server) Request(ctx context.Context, request *networkservice.NetworkSer
 		s.rollback(prev, hadPrev, rec)
 		return nil, err
 	}
+	s.reg.setInterface(rec.ConnID, endpointInterface(resp))
 	if !hadPrev || prev != rec {
 		storeRecord(ctx, rec)
 		s.cfg.Logger.Info("home address assigned", "connection", rec.ConnID, "identity", rec.Identity.String(),
@@ -142,6 +144,15 @@ func (s *server) bootstrap(conn *networkservice.Connection, rec record) {
 		}
 	}
 	ipc.SrcRoutes = append(ipc.SrcRoutes, &networkservice.Route{Prefix: route, NextHop: endpointAddress(ipc)})
+}
+
+// endpointInterface is this endpoint's end of conn's vWire, as its kernel
+// mechanism named it ("" for another mechanism).
+func endpointInterface(conn *networkservice.Connection) string {
+	if m := kernelmech.ToMechanism(conn.GetMechanism()); m != nil {
+		return m.GetInterfaceName()
+	}
+	return ""
 }
 
 // endpointAddress is the endpoint's vWire address from IPAM, without its

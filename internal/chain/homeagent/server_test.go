@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
+	kernelmech "github.com/networkservicemesh/api/pkg/api/networkservice/mechanisms/kernel"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/core/chain"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/utils/checks/checkrequest"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/utils/inject/injecterror"
@@ -372,4 +373,36 @@ func TestRegistryIsSafeForConcurrentUse(t *testing.T) {
 	if f.reg.Len() != 0 {
 		t.Errorf("%d connections left", f.reg.Len())
 	}
+}
+
+// TestRegistryKnowsTheEndpointsVWireEnds: the registry lists this
+// endpoint's end of each live connection's vWire, as the endpoint's
+// kernel mechanism (later in the chain) named it, until the connection
+// closes; the agent withdraws them at shutdown.
+func TestRegistryKnowsTheEndpointsVWireEnds(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := f.server(namesInterface(t, "home-age-1"))
+	conn, err := srv.Request(context.Background(), request(t, "c1", mobile, coa1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := f.reg.Interfaces(); len(got) != 1 || got[0] != "home-age-1" {
+		t.Errorf("interfaces %v, want [home-age-1]", got)
+	}
+	if _, err := srv.Close(context.Background(), conn); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.reg.Interfaces(); len(got) != 0 {
+		t.Errorf("interfaces after Close %v, want none", got)
+	}
+}
+
+// namesInterface is what the endpoint's kernel mechanism server does to
+// the connection: a kernel mechanism naming the endpoint's interface.
+func namesInterface(t *testing.T, name string) networkservice.NetworkServiceServer {
+	return checkrequest.NewServer(t, func(_ *testing.T, req *networkservice.NetworkServiceRequest) {
+		m := kernelmech.New("")
+		kernelmech.ToMechanism(m).SetInterfaceName(name)
+		req.GetConnection().Mechanism = m
+	})
 }
