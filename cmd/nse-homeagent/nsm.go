@@ -100,15 +100,21 @@ func runNSM(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	unregisterAtShutdown := func(ctx context.Context) error {
+	defer registration.unregister(log)
+	return serve(ctx, cfg, conn, ha, metrics, log, start, ep.serve, leaveAtShutdown(registration, reg, ep, log))
+}
+
+// leaveAtShutdown waits for the shutdown, then unregisters the endpoint,
+// withdraws its vWires and stops serving, before the binding cache and the
+// data plane are closed.
+func leaveAtShutdown(registration *registration, reg *hachain.Registry, ep *servedEndpoint, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
 		<-ctx.Done()
 		registration.unregister(log)
 		withdrawVWires(reg, log)
 		ep.stop()
 		return nil
 	}
-	defer registration.unregister(log)
-	return serve(ctx, cfg, conn, ha, metrics, log, start, ep.serve, unregisterAtShutdown)
 }
 
 // withdrawVWires deletes this endpoint's ends of its clients' vWires, as
