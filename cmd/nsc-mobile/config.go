@@ -15,6 +15,7 @@ import (
 	kernelmech "github.com/networkservicemesh/api/pkg/api/networkservice/mechanisms/kernel"
 	"github.com/networkservicemesh/sdk/pkg/tools/nsurl"
 
+	"github.com/mip6mesh/mip6mesh/internal/cli"
 	"github.com/mip6mesh/mip6mesh/internal/mhio"
 )
 
@@ -99,7 +100,7 @@ func (c *Config) checkNSM() error {
 	if c.Name == "" {
 		return errors.New("NSM_NAME is empty: the client needs a name")
 	}
-	if err := checkConnectTo(&c.ConnectTo); err != nil {
+	if err := cli.CheckConnectTo(&c.ConnectTo); err != nil {
 		return err
 	}
 	durations := []struct {
@@ -114,18 +115,6 @@ func (c *Config) checkNSM() error {
 	}
 	_, err := c.service()
 	return err
-}
-
-// checkConnectTo accepts the URLs grpcutils dials: unix:///path and
-// tcp://host:port.
-func checkConnectTo(u *url.URL) error {
-	switch {
-	case u.Scheme == "unix" && u.Path != "":
-	case u.Scheme == "tcp" && u.Host != "":
-	default:
-		return fmt.Errorf("NSM_CONNECT_TO %q: want unix:///path or tcp://host:port", u.String())
-	}
-	return nil
 }
 
 // service is the network service to request, read from NSM_NETWORK_SERVICES.

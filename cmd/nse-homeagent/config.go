@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mip6mesh/mip6mesh/internal/cli"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 	"github.com/mip6mesh/mip6mesh/internal/mhio"
 )
@@ -94,7 +95,7 @@ func (c *Config) checkNSM() error {
 	case c.MaxTokenLifetime <= 0:
 		return fmt.Errorf("NSM_MAX_TOKEN_LIFETIME %v: want a positive duration", c.MaxTokenLifetime)
 	}
-	if err := checkConnectTo(&c.ConnectTo); err != nil {
+	if err := cli.CheckConnectTo(&c.ConnectTo); err != nil {
 		return err
 	}
 	return c.checkCidrPrefix()
@@ -118,18 +119,6 @@ func (c *Config) checkCidrPrefix() error {
 		return fmt.Errorf("NSM_CIDR_PREFIX %s overlaps NSM_HOME_PREFIX %s", p, c.HomePrefix)
 	case p.Contains(c.HomeAgentAddress):
 		return fmt.Errorf("NSM_CIDR_PREFIX %s holds NSM_HOME_AGENT_ADDRESS %s", p, c.HomeAgentAddress)
-	}
-	return nil
-}
-
-// checkConnectTo accepts the URLs grpcutils dials: unix:///path and
-// tcp://host:port.
-func checkConnectTo(u *url.URL) error {
-	switch {
-	case u.Scheme == "unix" && u.Path != "":
-	case u.Scheme == "tcp" && u.Host != "":
-	default:
-		return fmt.Errorf("NSM_CONNECT_TO %q: want unix:///path or tcp://host:port", u.String())
 	}
 	return nil
 }

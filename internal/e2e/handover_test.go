@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/mip6mesh/mip6mesh/internal/lab"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/netns"
 )
 
@@ -62,7 +63,7 @@ func testHandover(t *testing.T, pauseHomeAgent time.Duration) {
 	l := newLabLogging(t, logs)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	haBase, mnBase := snapshot(t, l.HA), snapshot(t, l.MN)
+	haBase, mnBase := labtest.Snapshot(t, l.HA), labtest.Snapshot(t, l.MN)
 	ha, mn := startOnLink2(ctx, t, l)
 
 	haBefore, mnBefore := decapCounters(t, l, l.HA), decapCounters(t, l, l.MN)
@@ -100,8 +101,8 @@ func testHandover(t *testing.T, pauseHomeAgent time.Duration) {
 
 	must(t, mn.Stop())
 	must(t, ha.Stop())
-	assertSame(t, "mobile node after stop", l.MN, mnBase)
-	assertSame(t, "home agent after stop", l.HA, haBase)
+	labtest.AssertSame(t, "mobile node after stop", l.MN, mnBase)
+	labtest.AssertSame(t, "home agent after stop", l.HA, haBase)
 	for _, ns := range l.Namespaces()[1:] {
 		state, err := l.KernelState(ns)
 		must(t, err)

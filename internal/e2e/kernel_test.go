@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/lab"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/netns"
 )
 
@@ -76,13 +77,13 @@ func testDeregistrationAndExpiry(t *testing.T, driver string) {
 	l := newLab(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	haBase, mnBase := snapshot(t, l.HA), snapshot(t, l.MN)
+	haBase, mnBase := labtest.Snapshot(t, l.HA), labtest.Snapshot(t, l.MN)
 
 	ha, err := l.StartHomeAgent(ctx, driver, "NSM_MAX_LIFETIME=8s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	haIdle := snapshot(t, l.HA)
+	haIdle := labtest.Snapshot(t, l.HA)
 	mn := startMobile(ctx, t, l)
 
 	t.Log("deregistration: the mobile node stops cleanly")
@@ -90,8 +91,8 @@ func testDeregistrationAndExpiry(t *testing.T, driver string) {
 		t.Fatalf("mobile node exit: %v", err)
 	}
 	assertNoBindings(ctx, t, l)
-	assertSame(t, "home agent after deregistration", l.HA, haIdle)
-	assertSame(t, "mobile node after a clean stop", l.MN, mnBase)
+	labtest.AssertSame(t, "home agent after deregistration", l.HA, haIdle)
+	labtest.AssertSame(t, "mobile node after a clean stop", l.MN, mnBase)
 
 	t.Log("expiry: the mobile node dies without deregistering; the binding lives out its 8 s")
 	mn = startMobile(ctx, t, l)
@@ -102,18 +103,18 @@ func testDeregistrationAndExpiry(t *testing.T, driver string) {
 		t.Fatalf("binding gone at once after the crash: %v", bs)
 	}
 	assertNoBindings(ctx, t, l)
-	assertSame(t, "home agent after expiry", l.HA, haIdle)
+	labtest.AssertSame(t, "home agent after expiry", l.HA, haIdle)
 
 	t.Log("restart after the crash: the new mobile node removes the old one's state")
 	mn = startMobile(ctx, t, l)
 	if err := mn.Stop(); err != nil {
 		t.Fatalf("mobile node exit: %v", err)
 	}
-	assertSame(t, "mobile node after crash, restart and stop", l.MN, mnBase)
+	labtest.AssertSame(t, "mobile node after crash, restart and stop", l.MN, mnBase)
 	if err := ha.Stop(); err != nil {
 		t.Fatalf("home agent exit: %v", err)
 	}
-	assertSame(t, "home agent after stop", l.HA, haBase)
+	labtest.AssertSame(t, "home agent after stop", l.HA, haBase)
 }
 
 func startMobile(ctx context.Context, t *testing.T, l *lab.Lab) *lab.Process {
@@ -126,22 +127,6 @@ func startMobile(ctx context.Context, t *testing.T, l *lab.Lab) *lab.Process {
 		t.Fatal(err)
 	}
 	return mn
-}
-
-func snapshot(t *testing.T, ns *netns.NS) netns.Snapshot {
-	t.Helper()
-	s, err := ns.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func assertSame(t *testing.T, what string, ns *netns.NS, base netns.Snapshot) {
-	t.Helper()
-	if diff := snapshot(t, ns).Diff(base); diff != "" {
-		t.Errorf("%s: kernel state differs from its baseline:\n%s", what, diff)
-	}
 }
 
 // assertNoBindings waits for the Home Agent's binding cache to empty (the

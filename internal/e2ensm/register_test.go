@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mip6mesh/mip6mesh/internal/netns"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
 )
 
@@ -23,7 +23,7 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 			l := newLab(t, nsmlab.Options{Interdomain: tc.interdomain})
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			haBase, mnBase := snapshot(t, l.HA[0]), snapshot(t, l.MN[0])
+			haBase, mnBase := labtest.Snapshot(t, l.HA[0]), labtest.Snapshot(t, l.MN[0])
 			ha, err := l.StartHomeAgent(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -64,26 +64,8 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 			if err := ha.Stop(); err != nil {
 				t.Errorf("stopping the Home Agent: %v", err)
 			}
-			assertSame(t, "Home Agent", l.HA[0], haBase)
-			assertSame(t, "mobile node", l.MN[0], mnBase)
+			labtest.AssertSame(t, "Home Agent", l.HA[0], haBase)
+			labtest.AssertSame(t, "mobile node", l.MN[0], mnBase)
 		})
-	}
-}
-
-func snapshot(t *testing.T, ns *netns.NS) netns.Snapshot {
-	t.Helper()
-	s, err := ns.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// assertSame fails t if ns's routes, rules, addresses or nftables differ
-// from base.
-func assertSame(t *testing.T, what string, ns *netns.NS, base netns.Snapshot) {
-	t.Helper()
-	if diff := snapshot(t, ns).Diff(base); diff != "" {
-		t.Errorf("%s's namespace after shutdown differs from before start:\n%s", what, diff)
 	}
 }
