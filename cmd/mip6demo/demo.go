@@ -56,20 +56,10 @@ func runStandalone(ctx context.Context, cfg config, out io.Writer) (err error) {
 		}
 		err = errors.Join(err, d.writeErr())
 	}()
-	for _, phase := range []func(context.Context) error{
+	phases := []func(context.Context) error{
 		d.topology, d.start, d.registration, d.tunnel, d.handover, d.metrics,
-	} {
-		if err := phase(ctx); err != nil {
-			return interrupted(ctx, &d.story, err)
-		}
 	}
-	if cfg.keep {
-		d.keepRunning(ctx)
-	}
-	// Shut down even after Ctrl-C during --keep: that is what it waits for.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownWithin)
-	defer cancel()
-	return d.shutdown(shutdownCtx)
+	return d.tell(ctx, phases, cfg.keep, d.keepRunning, d.shutdown)
 }
 
 // topology is step 1: the picture, and the routes as iproute2 shows them.

@@ -81,19 +81,10 @@ func runNSM(ctx context.Context, cfg config, out io.Writer) (err error) {
 		}
 		err = errors.Join(err, d.writeErr())
 	}()
-	for _, phase := range []func(context.Context) error{
+	phases := []func(context.Context) error{
 		d.domainAndEndpoints, d.connect, d.tunnel, d.handover, d.secondIdentity, d.metrics,
-	} {
-		if err := phase(ctx); err != nil {
-			return interrupted(ctx, &d.story, err)
-		}
 	}
-	if cfg.keep {
-		d.keepRunning(ctx)
-	}
-	shutdownCtx, cancelShutdown := context.WithTimeout(context.WithoutCancel(ctx), shutdownWithin)
-	defer cancelShutdown()
-	return d.shutdown(shutdownCtx)
+	return d.tell(ctx, phases, cfg.keep, d.keepRunning, d.shutdown)
 }
 
 // quietNSM silences the sdk's own logging in this process (the NSM

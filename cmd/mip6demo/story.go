@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -52,4 +53,23 @@ func (s *story) writeErr() error {
 		return fmt.Errorf("writing the story: %w", s.outErr)
 	}
 	return nil
+}
+
+// tell runs the story's phases in order and stops at the first that
+// fails; with keep it then waits for Ctrl-C (keepRunning), and it shuts
+// down within shutdownWithin, even after Ctrl-C during --keep: that is
+// what --keep waits for.
+func (s *story) tell(ctx context.Context, phases []func(context.Context) error, keep bool,
+	keepRunning func(context.Context), shutdown func(context.Context) error) error {
+	for _, phase := range phases {
+		if err := phase(ctx); err != nil {
+			return interrupted(ctx, s, err)
+		}
+	}
+	if keep {
+		keepRunning(ctx)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownWithin)
+	defer cancel()
+	return shutdown(shutdownCtx)
 }
