@@ -205,7 +205,7 @@ func (d *demo) metrics(ctx context.Context) error {
 func (d *demo) keepRunning(ctx context.Context) {
 	d.banner("--keep: the lab stays up; look around, then press Ctrl-C")
 	cn, ha, mn := d.l.CN.Name(), d.l.HA.Name(), d.l.MN.Name()
-	for _, c := range [][2]string{
+	d.commands([][2]string{
 		{fmt.Sprintf("ip netns exec %s ping %s", cn, lab.HoA), "needs iputils-ping"},
 		{fmt.Sprintf("ip -n %s -6 route show table all", ha), ""},
 		{fmt.Sprintf("ip -n %s -6 rule", mn), ""},
@@ -214,12 +214,7 @@ func (d *demo) keepRunning(ctx context.Context) {
 		{fmt.Sprintf("ip netns exec %s curl -s %s/metrics", ha, lab.HAListen), ""},
 		{fmt.Sprintf("ip netns exec %s curl -s %s/status", mn, lab.MNListen), "the mobile node"},
 		{fmt.Sprintf("ip netns exec %s tcpdump -ni %s", mn, lab.MNLink2), "needs tcpdump"},
-	} {
-		if c[1] != "" {
-			c[1] = "# " + c[1]
-		}
-		d.say("%-64s %s", c[0], c[1])
-	}
+	})
 	d.say("")
 	d.say("back to access link 1 (taking it down flushed its address and route):")
 	d.say("ip -n %s link set %s up && ip -n %s addr add %s/64 dev %s nodad && ip -n %s route add default via %s metric %d",

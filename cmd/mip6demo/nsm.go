@@ -445,7 +445,7 @@ func (d *nsmDemo) keepRunning(ctx context.Context) {
 	d.banner("--keep: the lab stays up; look around, then press Ctrl-C")
 	cn, ha, mn := d.l.CN.Name(), d.l.HA[d.serving-1].Name(), d.l.MN[0].Name()
 	hoa := d.first.Connection.HomeAddress
-	for _, c := range [][2]string{
+	d.commands([][2]string{
 		{fmt.Sprintf("ip netns exec %s ping %s", cn, hoa), "needs iputils-ping"},
 		{fmt.Sprintf("ip -n %s -6 route show table all", ha), ""},
 		{fmt.Sprintf("ip -n %s -6 neigh show proxy", ha), "proxy ND for the home addresses"},
@@ -454,12 +454,7 @@ func (d *nsmDemo) keepRunning(ctx context.Context) {
 		{fmt.Sprintf("ip netns exec %s curl -s %s/metrics", ha, nsmlab.HAListen), ""},
 		{fmt.Sprintf("ip netns exec %s curl -s %s/status", mn, nsmlab.MNListen), "the mobile node, with its connection"},
 		{fmt.Sprintf("ip netns exec %s tcpdump -ni %s", mn, nsmlab.VWire), "needs tcpdump"},
-	} {
-		if c[1] != "" {
-			c[1] = "# " + c[1]
-		}
-		d.say("%-64s %s", c[0], c[1])
-	}
+	})
 	<-ctx.Done()
 	d.printf("\n")
 }

@@ -73,3 +73,13 @@ func (s *story) tell(ctx context.Context, phases []func(context.Context) error, 
 	defer cancel()
 	return shutdown(shutdownCtx)
 }
+
+// commands lists shell commands to try, each with an optional comment.
+func (s *story) commands(cmds [][2]string) {
+	for _, c := range cmds {
+		if c[1] != "" {
+			c[1] = "# " + c[1]
+		}
+		s.say("%-64s %s", c[0], c[1])
+	}
+}
