@@ -37,7 +37,7 @@ type Config struct {
 	// Both modes.
 	Lifetime time.Duration `default:"4m" desc:"binding lifetime to ask for"`
 	MHSocket string        `split_words:"true" default:"af_packet" desc:"how Mobility Header packets are received: af_packet (works on every kernel), raw_mh (kernel MIP6; needs xfrm route-optimisation states for packets with a Home Address option or a type 2 routing header, which are not installed yet) or auto (raw_mh where the kernel has MIP6)"`
-	ListenOn string        `split_words:"true" default:"localhost:9481" desc:"address of the HTTP endpoints /status and /healthz"`
+	ListenOn string        `split_words:"true" default:"localhost:9481" desc:"address of the HTTP endpoints /status, /healthz and, in nsm mode, /metrics"`
 	LogLevel string        `split_words:"true" default:"INFO" desc:"DEBUG, INFO, WARN or ERROR"`
 	// The NSM client.
 	Name                  string            `default:"nsc-mobile" desc:"nsm mode: this client's name; its connection is <name>-0"`

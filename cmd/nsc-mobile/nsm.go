@@ -60,12 +60,14 @@ func runNSM(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// closed through it on the way out.
 	chainCtx, stopChain := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopChain()
-	nsmc := newClient(chainCtx, cfg, svc, src, reg)
+	metrics := newNSMMetrics()
+	nsmc := newClient(chainCtx, cfg, svc, src, reg, metrics)
 
 	connID := cfg.Name + "-0"
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return cli.ServeHTTP(gctx, cfg.ListenOn, mnserver.StatusHandler(func() any { return reg.status(connID) }), log, nil)
+		status := mnserver.StatusHandler(func() any { return reg.status(connID) })
+		return cli.ServeHTTP(gctx, cfg.ListenOn, metrics.handler(status), log, nil)
 	})
 	g.Go(func() error { return connect(gctx, ctx, cfg, svc, nsmc, connID, log, start) })
 	return g.Wait()
@@ -102,7 +104,8 @@ func connect(ctx, closeCtx context.Context, cfg Config, svc service, nsmc networ
 // newClient is the sdk client chain (heal with a liveness check, refresh,
 // authorize) with the kernel mechanism, fd passing and the mobile node
 // element, retried as cmd-nsc does.
-func newClient(ctx context.Context, cfg Config, svc service, src workload.Source, reg *registrar) networkservice.NetworkServiceClient {
+func newClient(ctx context.Context, cfg Config, svc service, src workload.Source, reg *registrar,
+	metrics *nsmMetrics) networkservice.NetworkServiceClient {
 	healOpts := []heal.Option{heal.WithLivenessCheckInterval(cfg.LivenessCheckInterval),
 		heal.WithLivenessCheckTimeout(cfg.LivenessCheckTimeout)}
 	if cfg.LivenessCheckEnabled {
@@ -114,7 +117,10 @@ func newClient(ctx context.Context, cfg Config, svc service, src workload.Source
 		client.WithAuthorizeClient(authorize.NewClient()),
 		client.WithHealClient(heal.NewClient(ctx, healOpts...)),
 		client.WithAdditionalFunctionality(
-			mnchain.NewClient(reg, mnchain.WithRegistered(reg.observeRegistered)),
+			mnchain.NewClient(reg, mnchain.WithRegistered(func(at mnchain.Attachment, took time.Duration) {
+				reg.observeRegistered(at, took)
+				metrics.observe(at, took)
+			})),
 			mechanisms.NewClient(map[string]networkservice.NetworkServiceClient{
 				kernelmech.MECHANISM: kernel.NewClient(kernel.WithInterfaceName(svc.Interface)),
 			}),

@@ -2,6 +2,7 @@ package e2ensm_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +46,11 @@ func TestRegisterAndPingThroughNSM(t *testing.T) {
 			}
 			if st.Connection.HomeAgent != nsmlab.HAAddr(1) {
 				t.Errorf("home agent %v, want %v", st.Connection.HomeAgent, nsmlab.HAAddr(1))
+			}
+			metrics, err := l.MobileMetrics(ctx, 1)
+			if err != nil || !strings.Contains(metrics, "mip6_mn_nsm_registrations_total 1\n") ||
+				!strings.Contains(metrics, "mip6_mn_request_to_accepted_ba_seconds_count 1\n") {
+				t.Errorf("mobile node metrics (%v) do not count the registration:\n%s", err, metrics)
 			}
 			rtt, err := l.CN.Ping(ctx, nsmlab.CNAddr, st.Connection.HomeAddress)
 			if err != nil {

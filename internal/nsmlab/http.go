@@ -110,3 +110,9 @@ func (l *Lab) Metrics(ctx context.Context, i int) (string, error) {
 	body, err := l.HTTPGet(ctx, l.HA[i-1], "/metrics")
 	return string(body), err
 }
+
+// MobileMetrics returns mobile node i's Prometheus metrics as text.
+func (l *Lab) MobileMetrics(ctx context.Context, i int) (string, error) {
+	body, err := l.HTTPGet(ctx, l.MN[i-1], "/metrics")
+	return string(body), err
+}
