@@ -21,4 +21,8 @@ var (
 	ErrLinkExists = errors.New("interface already exists")
 	// ErrBadIPContext: an address or route of the IP context does not parse.
 	ErrBadIPContext = errors.New("bad IP context")
+	// ErrOwnNetNS: a mechanism names the forwarder's own network namespace
+	// (on one machine, the host's) as a client's or an endpoint's; no
+	// vWire end is ever put there.
+	ErrOwnNetNS = errors.New("the forwarder's own network namespace")
 )

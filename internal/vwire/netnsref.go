@@ -143,3 +143,17 @@ func ownNetNSDescriptors() []string {
 	}
 	return paths
 }
+
+// notOwnNetNS refuses id when it is this process's own network namespace:
+// a mechanism naming it (a client that sent /proc/1/ns/net, say) would
+// have the forwarder put interfaces, addresses and routes into the host.
+func notOwnNetNS(id nsID) error {
+	own, err := netNSID("file:///proc/self/ns/net")
+	if err != nil {
+		return err
+	}
+	if id == own {
+		return fmt.Errorf("%w (%s)", ErrOwnNetNS, id)
+	}
+	return nil
+}

@@ -83,7 +83,7 @@ func TestOpenNetNSErrors(t *testing.T) {
 }
 
 func TestOnwardMovesClientEndToItsOwnParameters(t *testing.T) {
-	const path = "/proc/self/ns/net"
+	path := "/run/netns/" + netnstest.New(t, "client").Name()
 	m := kernel.New("file://" + path)
 	kernel.ToMechanism(m).SetInterfaceName("nsm-1")
 	request := &networkservice.NetworkServiceRequest{
@@ -122,7 +122,7 @@ func TestOnwardMovesClientEndToItsOwnParameters(t *testing.T) {
 }
 
 func TestClientEndRejectsBadInterfaceName(t *testing.T) {
-	m := kernel.New("file:///proc/self/ns/net")
+	m := kernel.New("file:///run/netns/" + netnstest.New(t, "client").Name())
 	kernel.ToMechanism(m).SetInterfaceName("much-too-long-name0")
 	_, err := clientEndOf(&networkservice.NetworkServiceRequest{
 		Connection: &networkservice.Connection{Id: "c", Mechanism: m},
@@ -138,5 +138,39 @@ func TestClientEndRequiresKernelMechanism(t *testing.T) {
 	})
 	if !errors.Is(err, ErrNoKernelMechanism) {
 		t.Errorf("error %v, want %v", err, ErrNoKernelMechanism)
+	}
+}
+
+// TestClientCannotNameAnotherNamespace: a client's own mechanism carries
+// its namespace (its descriptor), so the forwarded-end parameters it may
+// add are ignored; a mechanism without a namespace must name a forwarded
+// end by inode; and no end may be the forwarder's own namespace.
+func TestClientCannotNameAnotherNamespace(t *testing.T) {
+	own := netnstest.New(t, "client")
+	victim := netnstest.New(t, "victim")
+	m := kernel.New("file:///run/netns/" + own.Name())
+	kernel.ToMechanism(m).SetInterfaceName("nsm-1")
+	params := kernel.ToMechanism(m).GetParameters()
+	params[ClientNetNSKey] = statID(t, "/run/netns/"+victim.Name()).String()
+	params[ClientInterfaceKey] = "evil0"
+	c, err := clientEndOf(&networkservice.NetworkServiceRequest{Connection: &networkservice.Connection{Id: "c", Mechanism: m}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.id != statID(t, "/run/netns/"+own.Name()) || c.ifName != "nsm-1" {
+		t.Errorf("client end %s in %s; want nsm-1 in the client's own namespace, the parameters ignored", c.ifName, c.id)
+	}
+
+	forwarded := kernel.New("")
+	kernel.ToMechanism(forwarded).GetParameters()[ClientNetNSKey] = "file:///run/netns/" + victim.Name()
+	kernel.ToMechanism(forwarded).GetParameters()[ClientInterfaceKey] = "nsm-1"
+	if _, err := clientEndOf(&networkservice.NetworkServiceRequest{Connection: &networkservice.Connection{Id: "c", Mechanism: forwarded}}); !errors.Is(err, ErrBadNetNSURL) {
+		t.Errorf("forwarded end as a file:// URL: %v, want %v", err, ErrBadNetNSURL)
+	}
+
+	host := kernel.New("file:///proc/self/ns/net")
+	kernel.ToMechanism(host).SetInterfaceName("nsm-1")
+	if _, err := clientEndOf(&networkservice.NetworkServiceRequest{Connection: &networkservice.Connection{Id: "c", Mechanism: host}}); !errors.Is(err, ErrOwnNetNS) {
+		t.Errorf("client naming the forwarder's own namespace: %v, want %v", err, ErrOwnNetNS)
 	}
 }

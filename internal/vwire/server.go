@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/golang/protobuf/ptypes/empty"
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
@@ -107,18 +108,27 @@ func clientEndOf(request *networkservice.NetworkServiceRequest) (clientEnd, erro
 	if err != nil {
 		return clientEnd{}, err
 	}
-	params := kernel.ToMechanism(m).GetParameters()
-	c := clientEnd{mech: m, ifName: params[ClientInterfaceKey], netns: params[ClientNetNSKey]}
-	if c.ifName == "" {
-		c.ifName = kernel.ToMechanism(m).GetInterfaceName()
-	}
+	mech := kernel.ToMechanism(m)
+	c := clientEnd{mech: m, ifName: mech.GetInterfaceName(), netns: mech.GetNetNSURL()}
 	if c.netns == "" {
-		c.netns = kernel.ToMechanism(m).GetNetNSURL()
+		// No namespace of its own: the mechanism crossed an nsmgr-proxy from
+		// the client's forwarder, which moved the client's end into these
+		// parameters (onward). A client's own mechanism always carries its
+		// namespace (its descriptor, passed by sendfd), so a client cannot
+		// name another namespace through them.
+		params := mech.GetParameters()
+		c.ifName, c.netns = params[ClientInterfaceKey], params[ClientNetNSKey]
+		if !strings.HasPrefix(c.netns, "inode://") {
+			return clientEnd{}, fmt.Errorf("client netns: %w %q: a forwarded client end is an inode:// URL", ErrBadNetNSURL, c.netns)
+		}
 	}
 	if err := checkInterfaceName(c.ifName); err != nil {
 		return clientEnd{}, fmt.Errorf("client interface: %w", err)
 	}
 	if c.id, err = netNSID(c.netns); err != nil {
+		return clientEnd{}, fmt.Errorf("client netns: %w", err)
+	}
+	if err := notOwnNetNS(c.id); err != nil {
 		return clientEnd{}, fmt.Errorf("client netns: %w", err)
 	}
 	return c, nil
@@ -211,6 +221,9 @@ func (s *vwireServer) planWire(client clientEnd, returned *kernel.Mechanism) (*w
 	}
 	if endpointID == client.id {
 		return nil, nil
+	}
+	if err := notOwnNetNS(endpointID); err != nil {
+		return nil, fmt.Errorf("endpoint netns: %w", err)
 	}
 	endpointIf := returned.GetInterfaceName()
 	if err := checkInterfaceName(endpointIf); err != nil {
