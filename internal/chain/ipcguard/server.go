@@ -40,7 +40,7 @@ func (g *guardServer) Close(ctx context.Context, conn *networkservice.Connection
 func trusted(ctx context.Context, fromClient *networkservice.IPContext) *networkservice.IPContext {
 	ipc := &networkservice.IPContext{}
 	if prev, ok := load(ctx); ok {
-		ipc = proto.Clone(prev).(*networkservice.IPContext)
+		ipc = cloneIPContext(prev)
 	}
 	ipc.ExcludedPrefixes = append([]string(nil), fromClient.GetExcludedPrefixes()...)
 	return ipc
@@ -51,10 +51,7 @@ type key struct{}
 // store keeps the addresses and routes of the IP context this endpoint
 // returns.
 func store(ctx context.Context, ipc *networkservice.IPContext) {
-	kept := &networkservice.IPContext{}
-	if ipc != nil {
-		kept = proto.Clone(ipc).(*networkservice.IPContext)
-	}
+	kept := cloneIPContext(ipc)
 	kept.ExcludedPrefixes, kept.Policies = nil, nil
 	metadata.Map(ctx, false).Store(key{}, kept)
 }
@@ -66,4 +63,13 @@ func load(ctx context.Context) (*networkservice.IPContext, bool) {
 	}
 	ipc, ok := v.(*networkservice.IPContext)
 	return ipc, ok
+}
+
+// cloneIPContext is a deep copy; nil gives an empty context.
+func cloneIPContext(ipc *networkservice.IPContext) *networkservice.IPContext {
+	c := &networkservice.IPContext{}
+	if ipc != nil {
+		proto.Merge(c, ipc)
+	}
+	return c
 }
