@@ -2,6 +2,7 @@ package e2ensm_test
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -24,16 +25,11 @@ func TestMoveToAnotherHomeAgentInstance(t *testing.T) {
 	before := mustRegister(ctx, t, l, 1)
 	mustStartHA(ctx, t, l, 2)
 
+	if _, err := l.CN.Ping(ctx, nsmlab.CNAddr, before.Connection.HomeAddress); err != nil {
+		t.Fatalf("the home address is not reachable through Home Agent 1: %v", err)
+	}
 	const interval, count = 10 * time.Millisecond, 1000
-	pings := make(chan netns.Series, 1)
-	go func() {
-		s, err := l.CN.PingEvery(ctx, nsmlab.CNAddr, before.Connection.HomeAddress, interval, count)
-		if err != nil {
-			t.Errorf("ping series: %v", err)
-		}
-		pings <- s
-	}()
-	time.Sleep(500 * time.Millisecond) // let the series start on the first Home Agent
+	pings := startPings(ctx, t, l, before.Connection.HomeAddress, interval, count)
 	stopped := time.Now()
 	if err := l.DeleteHomeAgentPod(ha1, 1); err != nil {
 		t.Fatalf("stopping Home Agent 1: %v", err)
@@ -52,11 +48,34 @@ func TestMoveToAnotherHomeAgentInstance(t *testing.T) {
 	if after.Connection.HomeAddress != before.Connection.HomeAddress {
 		t.Errorf("home address changed with the Home Agent instance: %v -> %v", before.Connection.HomeAddress, after.Connection.HomeAddress)
 	}
-	s := <-pings
+	r := <-pings
+	if r.err != nil || len(r.series) < 100 {
+		t.Fatalf("ping series: %d echoes, %v", len(r.series), r.err)
+	}
+	s := r.series
 	t.Logf("CN -> HoA every %v: %d sent, %d lost, longest outage %v", interval, len(s), s.Lost(), s.Outage())
 	if tail := s[len(s)-100:]; tail.Lost() > 0 {
 		t.Errorf("the last 100 pings lost %d: traffic to the home address did not resume", tail.Lost())
 	}
+}
+
+type pingResult struct {
+	series netns.Series
+	err    error
+}
+
+// startPings pings dst from the CN in the background; the result comes on
+// the channel, and the test waits for it at cleanup if it did not before.
+func startPings(ctx context.Context, t *testing.T, l *nsmlab.Lab, dst netip.Addr, interval time.Duration, count int) <-chan pingResult {
+	out := make(chan pingResult, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s, err := l.CN.PingEvery(ctx, nsmlab.CNAddr, dst, interval, count)
+		out <- pingResult{s, err}
+	}()
+	t.Cleanup(func() { <-done })
+	return out
 }
 
 func mustStartHA(ctx context.Context, t *testing.T, l *nsmlab.Lab, i int) *lab.Process {
