@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	mnchain "github.com/mip6mesh/mip6mesh/internal/chain/mobilenode"
+	"github.com/mip6mesh/mip6mesh/internal/chain/svidproof"
 	"github.com/mip6mesh/mip6mesh/internal/cli"
 	"github.com/mip6mesh/mip6mesh/internal/cli/workload"
 	"github.com/mip6mesh/mip6mesh/internal/mnserver"
@@ -102,8 +103,8 @@ func connect(ctx, closeCtx context.Context, cfg Config, svc service, nsmc networ
 }
 
 // newClient is the sdk client chain (heal with a liveness check, refresh,
-// authorize) with the kernel mechanism, fd passing and the mobile node
-// element, retried as cmd-nsc does.
+// authorize) with the SVID proof, the mobile node element, the kernel
+// mechanism and fd passing, retried as cmd-nsc does.
 func newClient(ctx context.Context, cfg Config, svc service, src workload.Source, reg *registrar,
 	metrics *nsmMetrics) networkservice.NetworkServiceClient {
 	healOpts := []heal.Option{heal.WithLivenessCheckInterval(cfg.LivenessCheckInterval),
@@ -117,6 +118,10 @@ func newClient(ctx context.Context, cfg Config, svc service, src workload.Source
 		client.WithAuthorizeClient(authorize.NewClient()),
 		client.WithHealClient(heal.NewClient(ctx, healOpts...)),
 		client.WithAdditionalFunctionality(
+			// Before the mobile node element, so that every Request
+			// (first, refresh, heal) proves the client's identity to the
+			// Home Agent with its current SVID.
+			svidproof.NewClient(src),
 			mnchain.NewClient(reg, mnchain.WithRegistered(func(at mnchain.Attachment, took time.Duration) {
 				reg.observeRegistered(at, took)
 				metrics.observe(at, took)

@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc"
 
 	hachain "github.com/mip6mesh/mip6mesh/internal/chain/homeagent"
+	"github.com/mip6mesh/mip6mesh/internal/chain/ipcguard"
 	"github.com/mip6mesh/mip6mesh/internal/cli"
 	"github.com/mip6mesh/mip6mesh/internal/cli/workload"
 	"github.com/mip6mesh/mip6mesh/internal/haserver"
@@ -219,15 +220,18 @@ func (s *servedEndpoint) serve(context.Context) error {
 // endpointChain is the sdk endpoint (update path, tokens, authorize,
 // metadata, timeout, monitor) followed by the point-to-point IPAM that
 // gives the care-of address, the Home Agent element and the kernel
-// mechanism.
+// mechanism. The element identifies each client by the SVID proof it sends,
+// against this endpoint's trust bundles (src).
 func endpointChain(ctx context.Context, cfg Config, src workload.Source, reg *hachain.Registry,
 	ha *homeagent.HomeAgent, log *slog.Logger) endpoint.Endpoint {
 	return endpoint.NewServer(ctx, workload.TokenGenerator(src, cfg.MaxTokenLifetime),
 		endpoint.WithName(cfg.Name),
 		endpoint.WithAuthorizeServer(authorize.NewServer()),
 		endpoint.WithAdditionalFunctionality(
+			ipcguard.NewServer(), // the client writes no address or route of the endpoint side
 			point2pointipam.NewServer(prefixToIPNet(cfg.CidrPrefix)),
-			hachain.NewServer(reg, ha, hachain.Config{HomeAgent: cfg.HomeAgentAddress, HomePrefix: cfg.HomePrefix, VWirePrefix: cfg.CidrPrefix, Logger: log}),
+			hachain.NewServer(reg, ha, hachain.Config{HomeAgent: cfg.HomeAgentAddress, HomePrefix: cfg.HomePrefix,
+				Identify: hachain.VerifiedIdentity(src), Logger: log}),
 			mechanisms.NewServer(map[string]networkservice.NetworkServiceServer{kernelmech.MECHANISM: kernel.NewServer()}),
 			sendfd.NewServer(),
 		))

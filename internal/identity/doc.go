@@ -1,10 +1,25 @@
 // Package identity maps the identity of an NSM client to its Mobile IPv6
 // home address (HoA).
 //
-// The identity is the SPIFFE ID in the sub claim of the JWT that the
-// client's own segment (segment 0) of the connection path carries
-// (FromPath). The endpoint's authorize element has verified the token chain
-// before this package is asked, so the claim is only parsed here.
+// The identity is the SPIFFE ID of the client's X.509-SVID, proved by
+// Verify. The client sends its SVID certificate chain with every Request,
+// in the connection's ExtraContext under KeySVIDProof (EncodeProof: the DER
+// certificates concatenated, base64 std). Verify checks that the chain is
+// an X.509-SVID of a trusted trust domain, that the JWT of the client's own
+// path segment (segment 0) is signed by the leaf certificate's key with an
+// asymmetric algorithm (the sdk's spiffejwt signs ES256) and unexpired, and
+// that its sub claim is the certificate's SPIFFE ID. Each failure has its
+// own error (ErrNoProof, ErrBadProof, ErrUntrustedProof, ErrBadSignature,
+// ErrTokenExpired, ErrSubjectMismatch, ErrNoIdentity).
+//
+// The sub claim alone proves nothing: NSM's default authorize policies
+// check that each segment's token is signed by the TLS peer that sent it
+// and that the tokens chain, never that segment 0's subject is the SPIFFE
+// ID of the certificate that signed it, so a workload with any SVID can
+// sign a token naming another. A copied chain does not help an impostor:
+// the token must be signed with the chain's key, and the policies tie
+// segment 0's signature to the client's own TLS certificate. FromPath
+// reads the claim unverified, for tests without SPIFFE identities.
 //
 // Two policies implement Policy:
 //

@@ -10,6 +10,8 @@ import (
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
 	kernelmech "github.com/networkservicemesh/api/pkg/api/networkservice/mechanisms/kernel"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/core/next"
+	"github.com/spiffe/go-spiffe/v2/bundle/x509bundle"
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -30,14 +32,28 @@ type Bindings interface {
 type Config struct {
 	HomeAgent  netip.Addr   // the Home Agent's address
 	HomePrefix netip.Prefix // the home prefix
-	// VWirePrefix, when set, is the prefix this endpoint's IPAM hands
-	// vWire addresses from. A connection healed onto this endpoint from
-	// another one still carries that endpoint's addresses (IPAM appends
-	// its own after them); they are dropped, with the routes through
-	// them, so that the care-of address is this endpoint's.
-	VWirePrefix netip.Prefix
-	Logger      *slog.Logger // nil: slog.Default()
+	// Identify tells who the client of a requested connection is. Use
+	// VerifiedIdentity: the token of the client's path segment alone can
+	// name anyone (see identity.Verify). nil refuses every Request, so that
+	// an endpoint built without it never trusts an unproved claim.
+	Identify IdentifyFunc
+	Logger   *slog.Logger // nil: slog.Default()
 }
+
+// IdentifyFunc returns the identity of the client of conn, the connection
+// of a Request as it reached the element.
+type IdentifyFunc func(conn *networkservice.Connection) (spiffeid.ID, error)
+
+// VerifiedIdentity identifies the client by the SVID proof it sent with
+// the Request, checked against bundles (identity.Verify).
+func VerifiedIdentity(bundles x509bundle.Source) IdentifyFunc {
+	return func(conn *networkservice.Connection) (spiffeid.ID, error) {
+		return identity.Verify(conn.GetPath(), conn.GetContext().GetExtraContext(), bundles)
+	}
+}
+
+// errNoIdentify: the element was built without Config.Identify.
+var errNoIdentify = errors.New("the home agent element has no way to identify clients (Config.Identify is nil)")
 
 type server struct {
 	reg      *Registry
@@ -56,10 +72,8 @@ func NewServer(reg *Registry, b Bindings, cfg Config) networkservice.NetworkServ
 
 func (s *server) Request(ctx context.Context, request *networkservice.NetworkServiceRequest) (*networkservice.Connection, error) {
 	conn := request.GetConnection()
-	if s.cfg.VWirePrefix.IsValid() {
-		dropForeignAddresses(conn.GetContext().GetIpContext(), s.cfg.VWirePrefix)
-	}
 	rec, err := s.recordOf(conn)
+	consumeProof(conn)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +102,10 @@ func (s *server) Request(ctx context.Context, request *networkservice.NetworkSer
 // recordOf works out who the client of conn is, its home address and its
 // care-of address.
 func (s *server) recordOf(conn *networkservice.Connection) (record, error) {
-	id, err := identity.FromPath(conn.GetPath())
+	if s.cfg.Identify == nil {
+		return record{}, status.Error(codes.PermissionDenied, errNoIdentify.Error())
+	}
+	id, err := s.cfg.Identify(conn)
 	if err != nil {
 		return record{}, status.Error(codes.PermissionDenied, err.Error())
 	}
@@ -101,6 +118,13 @@ func (s *server) recordOf(conn *networkservice.Connection) (record, error) {
 		return record{}, status.Error(codes.FailedPrecondition, err.Error())
 	}
 	return record{ConnID: conn.GetId(), Identity: id, HomeAddress: hoa, CareOf: coa}, nil
+}
+
+// consumeProof removes the client's SVID proof once it has been checked:
+// it is the client's, nothing after the element needs it, and it need not
+// travel back. The client sends it again with every Request.
+func consumeProof(conn *networkservice.Connection) {
+	delete(conn.GetContext().GetExtraContext(), identity.KeySVIDProof)
 }
 
 // errNoClientAddress: the element runs before IPAM, or IPAM gave nothing.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v4"
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
@@ -17,7 +18,9 @@ import (
 	"github.com/networkservicemesh/sdk/pkg/networkservice/utils/checks/checkrequest"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/utils/inject/injecterror"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/utils/metadata"
+	"github.com/networkservicemesh/sdk/pkg/tools/spiffejwt"
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/spiffe/go-spiffe/v2/svid/x509svid"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -27,6 +30,7 @@ import (
 	"github.com/mip6mesh/mip6mesh/internal/homeagent"
 	"github.com/mip6mesh/mip6mesh/internal/identity"
 	"github.com/mip6mesh/mip6mesh/internal/mh"
+	"github.com/mip6mesh/mip6mesh/internal/spiffe/devca"
 )
 
 var (
@@ -89,8 +93,19 @@ func newFixture(t *testing.T, policy identity.Policy) *fixture {
 
 // server is the element between metadata (as in the endpoint chain) and
 // the given elements standing for the rest of the chain.
+// These tests are about the registry and the bootstrap, so they identify
+// the client by its (HS256, unverified) token's subject; the proof of
+// identity is tested with VerifiedIdentity below and in package identity.
 func (f *fixture) server(rest ...networkservice.NetworkServiceServer) networkservice.NetworkServiceServer {
-	el := chainha.NewServer(f.reg, f.bindings, chainha.Config{HomeAgent: haAddr, HomePrefix: homePrefix,
+	return f.serverWith(unverified, rest...)
+}
+
+func unverified(conn *networkservice.Connection) (spiffeid.ID, error) {
+	return identity.FromPath(conn.GetPath())
+}
+
+func (f *fixture) serverWith(identify chainha.IdentifyFunc, rest ...networkservice.NetworkServiceServer) networkservice.NetworkServiceServer {
+	el := chainha.NewServer(f.reg, f.bindings, chainha.Config{HomeAgent: haAddr, HomePrefix: homePrefix, Identify: identify,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	return chain.NewNetworkServiceServer(append([]networkservice.NetworkServiceServer{metadata.NewServer(), el}, rest...)...)
 }
@@ -122,14 +137,14 @@ func request(t *testing.T, id, subject string, coa netip.Addr) *networkservice.N
 
 func (f *fixture) wantAuthorized(hoa, coa netip.Addr) {
 	f.t.Helper()
-	if err := f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: hoa, CareOf: coa}); err != nil {
+	if err := f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: hoa, CareOf: coa, Source: coa}); err != nil {
 		f.t.Errorf("BU for %s from %s refused: %v", hoa, coa, err)
 	}
 }
 
 func (f *fixture) wantRefused(hoa, coa netip.Addr, want mh.Status) {
 	f.t.Helper()
-	err := f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: hoa, CareOf: coa})
+	err := f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: hoa, CareOf: coa, Source: coa})
 	var r *homeagent.RefusalError
 	if !errors.As(err, &r) || r.Status != want {
 		f.t.Errorf("BU for %s from %s: %v, want status %v", hoa, coa, err, want)
@@ -361,7 +376,7 @@ func TestRegistryIsSafeForConcurrentUse(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				_ = f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: mobileHoA, CareOf: coa})
+				_ = f.reg.Authorize(context.Background(), homeagent.Request{HomeAddress: mobileHoA, CareOf: coa, Source: coa})
 				if _, err := srv.Close(context.Background(), conn); err != nil {
 					t.Error(err)
 					return
@@ -405,4 +420,114 @@ func namesInterface(t *testing.T, name string) networkservice.NetworkServiceServ
 		kernelmech.ToMechanism(m).SetInterfaceName(name)
 		req.GetConnection().Mechanism = m
 	})
+}
+
+type staticSource struct{ svid *x509svid.SVID }
+
+func (s staticSource) GetX509SVID() (*x509svid.SVID, error) { return s.svid, nil }
+
+// provedRequest is request "c1" with segment 0's token signed by signer for
+// subject and proof's chain as the SVID proof.
+func provedRequest(t *testing.T, signer *x509svid.SVID, subject string, proof *x509svid.SVID) *networkservice.NetworkServiceRequest {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.RegisteredClaims{
+		Subject: subject, ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+	}).SignedString(signer.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request(t, "c1", subject, coa1)
+	r.Connection.Path.PathSegments[0].Token = tok
+	r.Connection.Context.ExtraContext = map[string]string{identity.KeySVIDProof: identity.EncodeProof(proof.Certificates)}
+	return r
+}
+
+func devIdentities(t *testing.T) (ca *devca.CA, victim, attacker *x509svid.SVID) {
+	t.Helper()
+	ca, err := devca.New(spiffeid.RequireTrustDomainFromString("example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if victim, err = ca.Issue(spiffeid.RequireFromString(mobile)); err != nil {
+		t.Fatal(err)
+	}
+	if attacker, err = ca.Issue(spiffeid.RequireFromString("spiffe://example.org/ns/demo/sa/attacker")); err != nil {
+		t.Fatal(err)
+	}
+	return ca, victim, attacker
+}
+
+// TestAForgedIdentityGetsNothing: a client with a valid SVID of its own
+// signs a token naming another identity, as NSM's default policies allow:
+// PermissionDenied, nothing recorded, the rest of the chain never runs.
+func TestAForgedIdentityGetsNothing(t *testing.T) {
+	ca, victim, attacker := devIdentities(t)
+	for _, tc := range []struct {
+		name string
+		req  *networkservice.NetworkServiceRequest
+		want string
+	}{
+		{"own SVID, victim's subject", provedRequest(t, attacker, mobile, attacker), "subject"},
+		{"victim's SVID, own key", provedRequest(t, attacker, mobile, victim), "not signed"},
+		{"no proof", func() *networkservice.NetworkServiceRequest {
+			r := provedRequest(t, victim, mobile, victim)
+			r.Connection.Context.ExtraContext = nil
+			return r
+		}(), identity.KeySVIDProof},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			srv := f.serverWith(chainha.VerifiedIdentity(ca), checkrequest.NewServer(t, func(t *testing.T, _ *networkservice.NetworkServiceRequest) {
+				t.Error("a forged Request reached the rest of the chain")
+			}))
+			_, err := srv.Request(context.Background(), tc.req)
+			if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want PermissionDenied mentioning %q", err, tc.want)
+			}
+			if f.reg.Len() != 0 {
+				t.Errorf("a forged Request recorded %d connections", f.reg.Len())
+			}
+			if _, err := bootstrap.Get(tc.req.GetConnection().GetContext().GetExtraContext()); err == nil {
+				t.Error("a forged Request was told a home address")
+			}
+			f.wantRefused(mobileHoA, coa1, mh.StatusAdministrativelyProhibited)
+		})
+	}
+}
+
+// TestAProvedIdentityGetsItsHomeAddress: the sdk's own token with the
+// client's own SVID as proof; the proof travels neither on nor back.
+func TestAProvedIdentityGetsItsHomeAddress(t *testing.T) {
+	ca, victim, _ := devIdentities(t)
+	f := newFixture(t, nil)
+	srv := f.serverWith(chainha.VerifiedIdentity(ca), checkrequest.NewServer(t, func(t *testing.T, r *networkservice.NetworkServiceRequest) {
+		if p, ok := r.GetConnection().GetContext().GetExtraContext()[identity.KeySVIDProof]; ok {
+			t.Errorf("the rest of the chain sees the proof (%d bytes)", len(p))
+		}
+	}))
+	req := provedRequest(t, victim, mobile, victim)
+	tok, _, err := spiffejwt.TokenGeneratorFunc(staticSource{victim}, time.Minute)(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Connection.Path.PathSegments[0].Token = tok
+	conn, err := srv.Request(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := bootstrap.Get(conn.GetContext().GetExtraContext()); err != nil || b.HomeAddress != mobileHoA {
+		t.Errorf("bootstrap %+v, %v; want home address %s", b, err, mobileHoA)
+	}
+	if _, ok := conn.GetContext().GetExtraContext()[identity.KeySVIDProof]; ok {
+		t.Error("the returned connection carries the proof back")
+	}
+	f.wantAuthorized(mobileHoA, coa1)
+}
+
+func TestWithoutIdentifyEveryRequestIsRefused(t *testing.T) {
+	f := newFixture(t, nil)
+	_, err := f.serverWith(nil).Request(context.Background(), request(t, "c1", mobile, coa1))
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "Config.Identify") || f.reg.Len() != 0 {
+		t.Errorf("error %v (%d connections), want PermissionDenied naming Config.Identify", err, f.reg.Len())
+	}
 }

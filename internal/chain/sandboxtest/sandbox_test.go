@@ -82,6 +82,16 @@ type homeAgent struct {
 
 func newHomeAgent(t *testing.T) *homeAgent {
 	t.Helper()
+	// The sandbox signs every token with HS256 and has no SPIFFE
+	// identities, so these tests take the client's identity from its
+	// token unverified; TestProvedIdentity runs the verifying one.
+	return newHomeAgentIdentifying(t, func(conn *networkservice.Connection) (spiffeid.ID, error) {
+		return identity.FromPath(conn.GetPath())
+	})
+}
+
+func newHomeAgentIdentifying(t *testing.T, identify chainha.IdentifyFunc) *homeAgent {
+	t.Helper()
 	policy, err := identity.NewDerived(homePrefix, haAddr)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +103,8 @@ func newHomeAgent(t *testing.T) *homeAgent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = h.core.Close(context.Background()) })
-	h.elem = chainha.NewServer(h.reg, h.core, chainha.Config{HomeAgent: haAddr, HomePrefix: homePrefix, Logger: discard()})
+	h.elem = chainha.NewServer(h.reg, h.core, chainha.Config{HomeAgent: haAddr, HomePrefix: homePrefix,
+		Identify: identify, Logger: discard()})
 	return h
 }
 
@@ -187,12 +198,18 @@ func tokenFor(subject string) token.GeneratorFunc {
 // newClient is the sandbox's client without retry and heal, so that a
 // refused Request returns its error instead of being tried again.
 func newClient(ctx context.Context, node *sandbox.Node, subject string, r chainmn.Registrar) networkservice.NetworkServiceClient {
+	return newClientWith(ctx, node, tokenFor(subject), chainmn.NewClient(r, chainmn.WithLogger(discard())))
+}
+
+// newClientWith is newClient with the given token generator and elements.
+func newClientWith(ctx context.Context, node *sandbox.Node, tokens token.GeneratorFunc,
+	elements ...networkservice.NetworkServiceClient) networkservice.NetworkServiceClient {
 	return client.NewClient(ctx,
 		client.WithClientURL(sandbox.CloneURL(node.NSMgr.URL)),
-		client.WithDialOptions(sandbox.DialOptions(sandbox.WithTokenGenerator(tokenFor(subject)))...),
+		client.WithDialOptions(sandbox.DialOptions(sandbox.WithTokenGenerator(tokens))...),
 		client.WithAuthorizeClient(authorize.NewClient(authorize.Any())),
 		client.WithDialTimeout(sandbox.DialTimeout),
-		client.WithAdditionalFunctionality(chainmn.NewClient(r, chainmn.WithLogger(discard()))),
+		client.WithAdditionalFunctionality(elements...),
 	)
 }
 
