@@ -203,6 +203,7 @@ func startEndpoint(ctx context.Context, cfg Config, src workload.Source, reg *ha
 	endpointChain(chainCtx, cfg, src, reg, ha, log).Register(server)
 	stop := sync.OnceFunc(func() {
 		server.Stop()
+		_ = ln.Close() // Stop closed it if Serve ran; otherwise nothing else will
 		cancel()
 		cli.CloseLogged(log, "endpoint socket directory", func() error { return os.RemoveAll(dir) })
 	})
