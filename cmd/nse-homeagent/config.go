@@ -26,7 +26,7 @@ type Config struct {
 	Instance string `default:"ha" desc:"names this instance's kernel objects: nftables tables mip6mesh-<instance> (signalling) and mip6mesh-dp-<instance> (tunnels)"`
 	// The Home Agent, in both modes.
 	HomePrefix       netip.Prefix  `split_words:"true" required:"true" desc:"the home prefix whose addresses this agent serves, e.g. 2001:db8:1::/64"`
-	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"this agent's address: the tunnel endpoint and the source of its Binding Acknowledgements"`
+	HomeAgentAddress netip.Addr    `split_words:"true" required:"true" desc:"this agent's address: the tunnel endpoint and the source of its Binding Acknowledgements; put on lo (and taken off at shutdown) when no interface holds it"`
 	HomeLink         string        `split_words:"true" desc:"interface of a real home link on which the agent answers neighbour discovery for registered home addresses (proxy ND); empty: the home prefix is routed to the agent"`
 	Interfaces       []string      `desc:"standalone mode: interfaces to receive Binding Updates on, comma separated; empty: all (nsm mode always receives on all: the vWires come and go)"`
 	AllowedHomes     []netip.Addr  `split_words:"true" desc:"standalone mode: if set, only these home addresses may register (comma separated)"`
