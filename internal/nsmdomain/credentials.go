@@ -38,9 +38,10 @@ type Credentials struct {
 }
 
 // MTLS returns credentials that speak mTLS with the SVID from svid, trust
-// the bundles of bundle, accept any SPIFFE peer (authorization is the
-// endpoints' business, with their OPA policies) and sign JWT tokens with
-// the SVID's key, valid for at most tokenLifetime.
+// the bundles of bundle, accept any SPIFFE peer of the trust domain (the
+// nsmgr and the endpoints then check the path's tokens with the sdk's OPA
+// policies, and the Home Agent the client's SVID proof) and sign JWT tokens
+// with the SVID's key, valid for at most tokenLifetime.
 func MTLS(svid x509svid.Source, bundle x509bundle.Source, tokenLifetime time.Duration) Credentials {
 	return Credentials{svid: svid, bundle: bundle, generator: spiffejwt.TokenGeneratorFunc(svid, tokenLifetime)}
 }

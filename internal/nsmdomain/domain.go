@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/networkservicemesh/api/pkg/api/networkservice"
 	registryapi "github.com/networkservicemesh/api/pkg/api/registry"
 	"google.golang.org/grpc"
 
 	"github.com/networkservicemesh/sdk/pkg/networkservice/chains/nsmgr"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/chains/nsmgrproxy"
+	"github.com/networkservicemesh/sdk/pkg/networkservice/common/authorize"
 	registryclient "github.com/networkservicemesh/sdk/pkg/registry/chains/client"
 	"github.com/networkservicemesh/sdk/pkg/registry/chains/memory"
 	"github.com/networkservicemesh/sdk/pkg/registry/chains/proxydns"
@@ -233,6 +235,7 @@ func (d *Domain) startManagers() {
 	}
 	mgr := nsmgr.NewServer(d.ctx, gen,
 		nsmgr.WithName(d.Name+"-nsmgr"),
+		nsmgr.WithAuthorizeServer(d.authorizeServer()),
 		// The nsmgr registers local endpoints under its own URL, and finds
 		// its forwarders by it: it must be set even for a unix socket.
 		nsmgr.WithURL(d.NSMgrURL.String()),
@@ -241,6 +244,17 @@ func (d *Domain) startManagers() {
 		nsmgr.WithDialOptions(d.dialOptions()...),
 		nsmgr.WithDialTimeout(d.cfg.DialTimeout))
 	d.serve(nsmgrName, mgr.Register)
+}
+
+// authorizeServer is the nsmgr's: the sdk's default policies (each hop's
+// token signed by its TLS peer, tokens chained and unexpired), as a real
+// nsmgr runs them; none with insecure credentials, whose HS256 tokens
+// they cannot check.
+func (d *Domain) authorizeServer() networkservice.NetworkServiceServer {
+	if d.cfg.Credentials.IsInsecure() {
+		return authorize.NewServer(authorize.Any())
+	}
+	return authorize.NewServer()
 }
 
 func (d *Domain) startForwarder() error {
