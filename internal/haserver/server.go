@@ -18,6 +18,10 @@ type Conn interface {
 	// aliases buf) and returns the packet's length; a packet that fails a
 	// receive check gives its length and an *mh.Error.
 	Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, error)
+	// ReceivedOn is the index of the interface the packet Receive last
+	// returned arrived on, 0 when unknown; asked right after Receive, on
+	// the same goroutine.
+	ReceivedOn() int
 	Send(pkt []byte) error
 	// SendParameterProblem answers an ICMPv6 Parameter Problem, rate
 	// limited as RFC 4443 §2.4 requires.
@@ -71,18 +75,20 @@ func (s *Server) Serve(ctx context.Context) error {
 			s.log.Debug("ignored mobility header", "type", p.Header.Type, "from", p.Src)
 			continue
 		}
-		out = s.handleBindingUpdate(ctx, &p, &bu, out[:0])
+		out = s.handleBindingUpdate(ctx, &p, s.conn.ReceivedOn(), &bu, out[:0])
 	}
 }
 
-func (s *Server) handleBindingUpdate(ctx context.Context, p *mh.Packet, bu *mh.BindingUpdate, out []byte) []byte {
+// handleBindingUpdate answers the BU in p, which arrived on the interface
+// with index ifindex (0: unknown).
+func (s *Server) handleBindingUpdate(ctx context.Context, p *mh.Packet, ifindex int, bu *mh.BindingUpdate, out []byte) []byte {
 	start := time.Now()
 	if err := bu.Unmarshal(p.MH); err != nil {
 		s.metrics.decodeErrors.WithLabelValues(causeOf(err)).Inc()
 		s.log.Info("malformed binding update dropped", "from", p.Src, "error", err)
 		return out
 	}
-	r := s.ha.HandleBindingUpdate(ctx, homeagent.Update{Source: p.Src, HomeAddress: p.HomeAddress, BU: bu})
+	r := s.ha.HandleBindingUpdate(ctx, homeagent.Update{Source: p.Src, HomeAddress: p.HomeAddress, Interface: ifindex, BU: bu})
 	if !r.Send {
 		return out
 	}

@@ -31,24 +31,38 @@ var (
 // real by internal/e2e): Receive decodes queued packets as mhio does, and
 // what the server sends is recorded.
 type queueConn struct {
-	in chan []byte
+	in         chan queued
+	receivedOn int // of the last packet received; only Serve's goroutine uses it
 
 	mu       sync.Mutex
 	sent     [][]byte
 	problems []string
 }
 
-func newQueueConn() *queueConn { return &queueConn{in: make(chan []byte, 64)} }
+// queued is a packet and the index of the interface it "arrived" on.
+type queued struct {
+	pkt     []byte
+	ifindex int
+}
+
+func newQueueConn() *queueConn { return &queueConn{in: make(chan queued, 64)} }
+
+// receive queues pkt as arriving on interface 1.
+func (c *queueConn) receive(pkt []byte) { c.in <- queued{pkt: pkt, ifindex: 1} }
 
 func (c *queueConn) Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, error) {
+	c.receivedOn = 0
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
-	case pkt := <-c.in:
-		n := copy(buf, pkt)
+	case q := <-c.in:
+		n := copy(buf, q.pkt)
+		c.receivedOn = q.ifindex
 		return n, p.Unmarshal(buf[:n])
 	}
 }
+
+func (c *queueConn) ReceivedOn() int { return c.receivedOn }
 
 func (c *queueConn) Send(pkt []byte) error {
 	c.mu.Lock()
@@ -96,14 +110,19 @@ type nopDataPlane struct{}
 func (nopDataPlane) Bind(context.Context, netip.Addr, netip.Addr) error { return nil }
 func (nopDataPlane) Unbind(context.Context, netip.Addr) error           { return nil }
 
-// serve runs a Server over a queueConn until the test ends.
-func serve(t *testing.T) (*queueConn, *homeagent.HomeAgent, *haserver.Metrics) {
+// serve runs a Server over a queueConn until the test ends; auth, when not
+// nil, is the Home Agent's Authorizer.
+func serve(t *testing.T, auth ...homeagent.Authorizer) (*queueConn, *homeagent.HomeAgent, *haserver.Metrics) {
 	t.Helper()
 	t.Cleanup(func() { goleak.VerifyNone(t) })
 	log := slog.New(slog.DiscardHandler)
 	m := haserver.NewMetrics(nil)
-	ha, err := homeagent.New(homeagent.Config{HomePrefixes: []netip.Prefix{netip.MustParsePrefix("2001:db8:1::/64")},
-		MaxLifetime: time.Minute, DataPlane: nopDataPlane{}, Logger: log, Observer: m})
+	cfg := homeagent.Config{HomePrefixes: []netip.Prefix{netip.MustParsePrefix("2001:db8:1::/64")},
+		MaxLifetime: time.Minute, DataPlane: nopDataPlane{}, Logger: log, Observer: m}
+	if len(auth) > 0 {
+		cfg.Authorizer = auth[0]
+	}
+	ha, err := homeagent.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +159,7 @@ func bu(t *testing.T, seq uint16, mhType mh.Type) []byte {
 
 func TestBindingUpdateIsAnsweredWithARoutedAck(t *testing.T) {
 	conn, ha, m := serve(t)
-	conn.in <- bu(t, 7, mh.TypeBindingUpdate)
+	conn.receive(bu(t, 7, mh.TypeBindingUpdate))
 	p := conn.sentPackets(t, 1)[0]
 	var ba mh.BindingAck
 	if err := ba.Unmarshal(p.MH); err != nil {
@@ -167,14 +186,32 @@ func TestBindingUpdateIsAnsweredWithARoutedAck(t *testing.T) {
 	}
 }
 
+// Each BU reaches the Authorizer with the interface its own packet came
+// in on, so that it can tie a care-of address to its link.
+func TestBindingUpdateCarriesItsIngressInterface(t *testing.T) {
+	asked := make(chan int, 2)
+	conn, _, _ := serve(t, homeagent.AuthorizerFunc(func(_ context.Context, req homeagent.Request) error {
+		asked <- req.Interface
+		return nil
+	}))
+	conn.in <- queued{pkt: bu(t, 1, mh.TypeBindingUpdate), ifindex: 5}
+	conn.in <- queued{pkt: bu(t, 2, mh.TypeBindingUpdate), ifindex: 9}
+	conn.sentPackets(t, 2)
+	for _, want := range []int{5, 9} {
+		if got := <-asked; got != want {
+			t.Errorf("Authorizer asked about a BU from interface %d, want %d", got, want)
+		}
+	}
+}
+
 func TestBadPacketsGetTheAnswerTheRFCPrescribes(t *testing.T) {
 	conn, ha, _ := serve(t)
 	bad := bu(t, 1, mh.TypeBindingUpdate)
 	bad[64] = 6 // payload proto: a parameter problem at offset 64
 	c := mh.Checksum(bad[64:], hoa, haAddr)
 	bad[68], bad[69] = byte(c>>8), byte(c)
-	conn.in <- bad
-	conn.in <- bu(t, 2, 42) // unknown type: binding error 2
+	conn.receive(bad)
+	conn.receive(bu(t, 2, 42)) // unknown type: binding error 2
 	be := conn.sentPackets(t, 1)[0]
 	var msg mh.BindingError
 	if err := msg.Unmarshal(be.MH); err != nil || msg.Status != mh.ErrorStatusUnknownType || msg.HomeAddress != hoa || be.Dst != coa {
@@ -194,7 +231,7 @@ func TestBadPacketsGetTheAnswerTheRFCPrescribes(t *testing.T) {
 func TestBindingErrorsAreRateLimited(t *testing.T) {
 	conn, _, _ := serve(t)
 	for range 30 {
-		conn.in <- bu(t, 1, 42)
+		conn.receive(bu(t, 1, 42))
 	}
 	conn.sentPackets(t, 10)
 	time.Sleep(50 * time.Millisecond) // let the server drain the queue
@@ -220,5 +257,6 @@ func TestServeReturnsTheConnError(t *testing.T) {
 type failingConn struct{ err error }
 
 func (c failingConn) Receive(context.Context, []byte, *mh.Packet) (int, error) { return 0, c.err }
+func (failingConn) ReceivedOn() int                                            { return 0 }
 func (failingConn) Send([]byte) error                                          { return nil }
 func (failingConn) SendParameterProblem([]byte, uint8, uint32) error           { return nil }

@@ -25,7 +25,10 @@ type Request struct {
 	HomeAddress netip.Addr
 	CareOf      netip.Addr
 	Source      netip.Addr
-	Update      *mh.BindingUpdate
+	// Interface is the index of the interface the BU arrived on, 0 when
+	// unknown (Update.Interface).
+	Interface int
+	Update    *mh.BindingUpdate
 }
 
 // Authorizer decides whether a BU may register its home address. It

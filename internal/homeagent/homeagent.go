@@ -48,7 +48,11 @@ type Update struct {
 	// HomeAddress is the address of the Home Address option; a mobile node
 	// at home sends without one, and then it is the source.
 	HomeAddress netip.Addr
-	BU          *mh.BindingUpdate
+	// Interface is the index of the interface the packet arrived on, 0
+	// when unknown. The core does not use it; it passes it on to the
+	// Authorizer, which may tie a care-of address to its link.
+	Interface int
+	BU        *mh.BindingUpdate
 }
 
 // Reply is what to send back for an Update.
@@ -126,7 +130,7 @@ func (ha *HomeAgent) check(ctx context.Context, u Update, coa netip.Addr, existi
 		return err
 	}
 	if ha.cfg.Authorizer != nil {
-		req := Request{HomeAddress: u.HomeAddress, CareOf: coa, Source: u.Source, Update: u.BU}
+		req := Request{HomeAddress: u.HomeAddress, CareOf: coa, Source: u.Source, Interface: u.Interface, Update: u.BU}
 		if err := ha.cfg.Authorizer.Authorize(ctx, req); err != nil {
 			return err
 		}

@@ -220,6 +220,27 @@ func TestAuthorizerDecides(t *testing.T) {
 	}
 }
 
+// The Authorizer is asked with the packet's addresses, the care-of address
+// the BU names (here an Alternate Care-of Address option) and the
+// interface the BU arrived on, as the Update carried them.
+func TestAuthorizerIsToldWhereTheUpdateCameFrom(t *testing.T) {
+	var got homeagent.Request
+	f := newFixture(t, func(c *homeagent.Config) {
+		c.Authorizer = homeagent.AuthorizerFunc(func(_ context.Context, req homeagent.Request) error {
+			got = req
+			return nil
+		})
+	})
+	bu := &mh.BindingUpdate{Sequence: 1, Flags: mh.FlagA | mh.FlagH, Lifetime: 60,
+		Options: mh.Options{{Type: mh.OptAlternateCareOf, Addr: coa2}}}
+	r := f.ha.HandleBindingUpdate(context.Background(), homeagent.Update{Source: coa1, HomeAddress: hoa, Interface: 7, BU: bu})
+	wantAck(t, r, mh.StatusAccepted, 1, 60)
+	want := homeagent.Request{HomeAddress: hoa, CareOf: coa2, Source: coa1, Interface: 7, Update: bu}
+	if got != want {
+		t.Errorf("Authorizer asked %+v, want %+v", got, want)
+	}
+}
+
 func TestDeregistration(t *testing.T) {
 	t.Run("lifetime zero", func(t *testing.T) {
 		f := newFixture(t)

@@ -82,7 +82,7 @@ func (a *localAddrs) update() {
 func (a *localAddrs) drain() bool {
 	changed := false
 	for {
-		_, e := recvTrunc(a.fd, a.buf)
+		e := discard(a.fd, a.buf)
 		switch e {
 		case 0, unix.ENOBUFS:
 			changed = true

@@ -50,6 +50,7 @@ type afPacket struct {
 	addrs *localAddrs
 	next  int // socket to read first, round robin
 	fds   []int32
+	from  unix.RawSockaddrLinklayer // source of the last packet read
 }
 
 func openAFPacket(log *slog.Logger, ifaces []iface) (_ *afPacket, err error) {
@@ -96,7 +97,7 @@ func openMHSink() (int, error) {
 	// Discard what arrived before the filter was attached.
 	var b [1]byte
 	for {
-		if _, e := recvTrunc(fd, b[:]); e != 0 {
+		if e := discard(fd, b[:]); e != 0 {
 			break
 		}
 	}
@@ -151,16 +152,16 @@ func attachFilter(fd int, prog []bpf.Instruction) error {
 
 func (a *afPacket) pollFDs() []int32 { return a.fds }
 
-func (a *afPacket) recv(buf []byte) (int, bool) {
+func (a *afPacket) recv(buf []byte) (int, int, bool) {
 	for i := range a.socks {
 		k := (a.next + i) % len(a.socks)
 		n, ok := a.recvFrom(k, buf)
 		if ok {
 			a.next = (k + 1) % len(a.socks)
-			return n, true
+			return n, int(a.from.Ifindex), true
 		}
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // recvFrom reads socket k until it finds a packet for this node, has
@@ -168,7 +169,7 @@ func (a *afPacket) recv(buf []byte) (int, bool) {
 // context before going on).
 func (a *afPacket) recvFrom(k int, buf []byte) (int, bool) {
 	for range maxSkip {
-		n, e := recvTrunc(a.socks[k], buf)
+		n, e := recvTruncFrom(a.socks[k], buf, &a.from)
 		switch e {
 		case 0:
 		case unix.EAGAIN, unix.EINTR:

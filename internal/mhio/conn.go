@@ -88,9 +88,10 @@ func (cfg *Config) validate() error {
 // Conn.recvMu.
 type receiver interface {
 	// recv reads one pending packet addressed to this node into buf
-	// without blocking and returns its length, or ok false when none is
-	// pending. Packets that are not for this node are consumed silently.
-	recv(buf []byte) (n int, ok bool)
+	// without blocking and returns its length and the index of the
+	// interface it arrived on, or ok false when none is pending. Packets
+	// that are not for this node are consumed silently.
+	recv(buf []byte) (n, ifindex int, ok bool)
 	// pollFDs are the descriptors to wait on when recv finds nothing.
 	pollFDs() []int32
 	// polled is called after every wait with the revents of pollFDs.
@@ -123,6 +124,10 @@ type Conn struct {
 	wakeBuf   [8]byte
 	watchDone <-chan struct{} // Done of the context whose AfterFunc is registered
 	stopWatch func() bool
+	// receivedOn is the ingress interface of the last packet Receive
+	// returned; atomic so that a misused ReceivedOn is merely stale, not a
+	// data race.
+	receivedOn atomic.Int64
 
 	limiter tokenBucket
 }
@@ -228,6 +233,7 @@ func (c *Conn) Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, erro
 	}
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
+	c.receivedOn.Store(0)
 	if c.closed.Load() {
 		return 0, net.ErrClosed
 	}
@@ -239,7 +245,8 @@ func (c *Conn) Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, erro
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		if n, ok := c.rx.recv(buf); ok {
+		if n, ifindex, ok := c.rx.recv(buf); ok {
+			c.receivedOn.Store(int64(ifindex))
 			return n, p.Unmarshal(buf[:n])
 		}
 		if err := c.wait(); err != nil {
@@ -247,6 +254,14 @@ func (c *Conn) Receive(ctx context.Context, buf []byte, p *mh.Packet) (int, erro
 		}
 	}
 }
+
+// ReceivedOn is the index of the interface the packet last returned by
+// Receive arrived on, 0 when Receive returned no packet. It is valid after
+// Receive returned, called from the goroutine that called Receive: a
+// concurrent Receive replaces it. It lets a caller tie a packet to its
+// link, which its addresses alone do not: anyone may forge a source
+// address, but not the interface the kernel received the packet on.
+func (c *Conn) ReceivedOn() int { return int(c.receivedOn.Load()) }
 
 // watch makes ctx's cancellation end a wait. The registration is kept
 // across calls with the same context so that Receive does not allocate.

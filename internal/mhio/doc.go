@@ -28,6 +28,9 @@
 // Both modes send with socket(AF_INET6, SOCK_RAW, IPPROTO_RAW): the packet
 // goes out exactly as mh.AppendPacket built it.
 //
+// Conn.ReceivedOn tells the interface a packet came in on, in both modes:
+// unlike its addresses, the sender cannot forge it.
+//
 // A Conn works in the network namespace of the thread that opened it, runs
 // no goroutine, and Receive allocates nothing per packet. Close removes
 // everything it put into the kernel.

@@ -113,7 +113,7 @@ func (r *rawMH) pollFDs() []int32       { return r.fds }
 func (r *rawMH) polled(_ []unix.PollFd) {}
 func (r *rawMH) close() error           { return closeFD(&r.fd) }
 
-func (r *rawMH) recv(buf []byte) (int, bool) {
+func (r *rawMH) recv(buf []byte) (int, int, bool) {
 	for range maxSkip {
 		r.iov.Base = &buf[rawHeadroom]
 		r.iov.SetLen(len(buf) - rawHeadroom)
@@ -129,10 +129,10 @@ func (r *rawMH) recv(buf []byte) (int, bool) {
 		switch e {
 		case 0:
 		case unix.EAGAIN, unix.EINTR:
-			return 0, false
+			return 0, 0, false
 		default:
 			r.log.Warn("raw IPPROTO_MH receive failed", "error", e)
-			return 0, false
+			return 0, 0, false
 		}
 		from := netip.AddrFrom16(r.from.Addr)
 		if r.msg.Flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
@@ -151,9 +151,9 @@ func (r *rawMH) recv(buf []byte) (int, bool) {
 			r.log.Warn("mobility header packet dropped", "from", from, "error", err)
 			continue
 		}
-		return pn, true
+		return pn, r.anc.ifindex, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // ancillary is what parseAncillary found; ext aliases the parsed buffer.

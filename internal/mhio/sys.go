@@ -22,15 +22,28 @@ const (
 // The system calls on the receive and send paths are made directly: the
 // x/sys/unix wrappers allocate a Sockaddr per call.
 
-// recvTrunc reads one datagram into b without blocking and returns its full
-// length, which exceeds len(b) when it was truncated.
-func recvTrunc(fd int, b []byte) (int, unix.Errno) {
+// discard reads one datagram into b without blocking, for callers that
+// only need to know whether there was one.
+func discard(fd int, b []byte) unix.Errno {
+	_, e := recvTruncFrom(fd, b, nil)
+	return e
+}
+
+// recvTruncFrom reads one datagram into b without blocking and returns its
+// full length, which exceeds len(b) when it was truncated. A non-nil from
+// (on an AF_PACKET socket) receives the packet's link-layer source
+// address, with the interface it arrived on.
+func recvTruncFrom(fd int, b []byte, from *unix.RawSockaddrLinklayer) (int, unix.Errno) {
 	var p unsafe.Pointer
 	if len(b) > 0 {
 		p = unsafe.Pointer(&b[0])
 	}
+	var fromLen uint32
+	if from != nil {
+		fromLen = uint32(unsafe.Sizeof(*from))
+	}
 	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(p), uintptr(len(b)),
-		unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+		unix.MSG_TRUNC|unix.MSG_DONTWAIT, uintptr(unsafe.Pointer(from)), uintptr(unsafe.Pointer(&fromLen)))
 	return int(n), e
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	"github.com/vishvananda/netlink"
 
 	"github.com/mip6mesh/mip6mesh/internal/homeagent"
 	"github.com/mip6mesh/mip6mesh/internal/identity"
@@ -27,6 +28,11 @@ type record struct {
 // for concurrent use.
 type Registry struct {
 	policy identity.Policy
+	// linkIndex resolves a vWire interface name to its index in the
+	// network namespace of the calling thread: the Home Agent's, since
+	// the core's receive path calls Authorize from the Home Agent
+	// process.
+	linkIndex func(name string) (int, error)
 
 	mu       sync.RWMutex
 	byCareOf map[netip.Addr]record
@@ -35,7 +41,19 @@ type Registry struct {
 
 // NewRegistry returns an empty registry that gives home addresses by policy.
 func NewRegistry(policy identity.Policy) *Registry {
-	return &Registry{policy: policy, byCareOf: map[netip.Addr]record{}, ifaces: map[string]string{}}
+	return &Registry{policy: policy, linkIndex: netlinkIndex,
+		byCareOf: map[netip.Addr]record{}, ifaces: map[string]string{}}
+}
+
+// netlinkIndex looks the interface up afresh: the vWire appears only after
+// the element's Request returned, and a name may be gone (or, after a
+// heal, be another link) by the time a BU arrives.
+func netlinkIndex(name string) (int, error) {
+	link, err := netlink.LinkByName(name)
+	if err != nil {
+		return 0, err
+	}
+	return link.Attrs().Index, nil
 }
 
 // Interfaces returns the names of this endpoint's ends of the live
@@ -62,19 +80,55 @@ func (r *Registry) setInterface(id, name string) {
 	r.ifaces[id] = name
 }
 
-// Authorize allows a BU only from the care-of address of a live connection
-// and only for the home address of that connection's identity.
+// Authorize allows a BU only from the care-of address of a live connection,
+// over that connection's vWire, and only for the home address of that
+// connection's identity. The signalling socket sees the BUs of every
+// vWire, and addresses are the sender's to choose: the ingress interface
+// is what ties a BU to one connection, so that a client cannot move or
+// delete another's binding by sending from its care-of address.
 func (r *Registry) Authorize(_ context.Context, req homeagent.Request) error {
+	if req.CareOf != req.Source {
+		// A client's only care-of address is its vWire address, the one
+		// it sends from: an Alternate Care-of Address could name another
+		// client's.
+		return homeagent.Refuse(mh.StatusAdministrativelyProhibited,
+			"care-of address %s is not the source %s of the binding update", req.CareOf, req.Source)
+	}
 	r.mu.RLock()
 	rec, ok := r.byCareOf[req.CareOf]
+	ifname := r.ifaces[rec.ConnID]
 	r.mu.RUnlock()
 	if !ok {
 		return homeagent.Refuse(mh.StatusAdministrativelyProhibited,
 			"care-of address %s is the client address of no live NSM connection", req.CareOf)
 	}
+	if err := r.checkIngress(req, rec, ifname); err != nil {
+		return err
+	}
 	if req.HomeAddress != rec.HomeAddress {
 		return homeagent.Refuse(mh.StatusNotHomeAgentForThisMobileNode,
 			"%s at care-of address %s has home address %s, not %s", rec.Identity, req.CareOf, rec.HomeAddress, req.HomeAddress)
+	}
+	return nil
+}
+
+// checkIngress refuses a BU that arrived on another interface than ifname,
+// rec's end of its vWire. It passes when either is unknown: the ingress
+// (a Conn that cannot tell) or the vWire (a mechanism without a kernel
+// interface).
+func (r *Registry) checkIngress(req homeagent.Request, rec record, ifname string) error {
+	if req.Interface == 0 || ifname == "" {
+		return nil
+	}
+	index, err := r.linkIndex(ifname)
+	if err != nil {
+		return homeagent.Refuse(mh.StatusAdministrativelyProhibited,
+			"vwire %s of connection %s (care-of address %s) is not found: %v", ifname, rec.ConnID, req.CareOf, err)
+	}
+	if index != req.Interface {
+		return homeagent.Refuse(mh.StatusAdministrativelyProhibited,
+			"binding update from care-of address %s arrived on interface %d, not on its connection %s's vwire %s (%d)",
+			req.CareOf, req.Interface, rec.ConnID, ifname, index)
 	}
 	return nil
 }
@@ -99,7 +153,9 @@ func (e *CareOfConflictError) Error() string {
 
 // swap replaces from (the zero record: none) by to in one step, so that a
 // BU never sees neither. It refuses to's care-of address when another
-// connection holds it.
+// connection holds it. The connection's vWire interface stays recorded: it
+// is the same connection, and a refresh that fails is rolled back by
+// another swap, which must find it still there.
 func (r *Registry) swap(from, to record) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -111,17 +167,20 @@ func (r *Registry) swap(from, to record) error {
 	return nil
 }
 
-// remove forgets rec, unless its care-of address has since gone to
-// another connection.
+// remove forgets the connection of rec for good: its care-of address,
+// unless that has since gone to another connection, and its vWire
+// interface.
 func (r *Registry) remove(rec record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.removeLocked(rec)
+	delete(r.ifaces, rec.ConnID)
 }
 
+// removeLocked drops rec's care-of address unless another connection now
+// holds it; the connection's other state is left to the caller.
 func (r *Registry) removeLocked(rec record) {
 	if cur, ok := r.byCareOf[rec.CareOf]; ok && cur.ConnID == rec.ConnID {
 		delete(r.byCareOf, rec.CareOf)
-		delete(r.ifaces, rec.ConnID)
 	}
 }
