@@ -89,10 +89,17 @@ func Verify(path *networkservice.Path, extra map[string]string, bundles x509bund
 	return id, nil
 }
 
+// MaxProofLen bounds a proof before it is decoded and parsed: an SVID
+// chain is a few kilobytes.
+const MaxProofLen = 16 << 10
+
 // decodeProof parses a proof into its certificates, leaf first.
 func decodeProof(proof string) ([]*x509.Certificate, error) {
 	if proof == "" {
 		return nil, fmt.Errorf("%w (ExtraContext %q)", ErrNoProof, KeySVIDProof)
+	}
+	if len(proof) > MaxProofLen {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrBadProof, len(proof), MaxProofLen)
 	}
 	der, err := base64.StdEncoding.DecodeString(proof)
 	if err != nil {

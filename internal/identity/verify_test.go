@@ -134,6 +134,8 @@ func TestVerifyRefusesForgeries(t *testing.T) {
 		{"proof not base64", sdkToken(t, victim), map[string]string{identity.KeySVIDProof: "not base64!"}, identity.ErrBadProof, ""},
 		{"proof not DER", sdkToken(t, victim), map[string]string{identity.KeySVIDProof: base64.StdEncoding.EncodeToString([]byte("garbage"))},
 			identity.ErrBadProof, ""},
+		{"proof too long", sdkToken(t, victim), map[string]string{identity.KeySVIDProof: strings.Repeat("A", identity.MaxProofLen+4)},
+			identity.ErrBadProof, "at most"},
 		{"token not a JWT", "not-a-jwt", proofOf(victim), identity.ErrNoIdentity, "segment 0"},
 		{"no token", "", proofOf(victim), identity.ErrNoIdentity, "carries no token"},
 	} {

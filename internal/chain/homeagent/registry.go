@@ -33,16 +33,32 @@ type Registry struct {
 	// the core's receive path calls Authorize from the Home Agent
 	// process.
 	linkIndex func(name string) (int, error)
+	// noIngressCheck skips the vWire check (WithoutIngressCheck).
+	noIngressCheck bool
 
 	mu       sync.RWMutex
 	byCareOf map[netip.Addr]record
 	ifaces   map[string]string // connection ID -> this endpoint's end of its vWire
 }
 
+// RegistryOption configures a Registry.
+type RegistryOption func(*Registry)
+
+// WithoutIngressCheck accepts a BU whichever interface it arrived on: for
+// tests of the chain where no kernel interface exists (the sdk sandbox's
+// forwarder makes none). An endpoint with vWires never uses it.
+func WithoutIngressCheck() RegistryOption {
+	return func(r *Registry) { r.noIngressCheck = true }
+}
+
 // NewRegistry returns an empty registry that gives home addresses by policy.
-func NewRegistry(policy identity.Policy) *Registry {
-	return &Registry{policy: policy, linkIndex: netlinkIndex,
+func NewRegistry(policy identity.Policy, opts ...RegistryOption) *Registry {
+	r := &Registry{policy: policy, linkIndex: netlinkIndex,
 		byCareOf: map[netip.Addr]record{}, ifaces: map[string]string{}}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
 }
 
 // netlinkIndex looks the interface up afresh: the vWire appears only after
@@ -112,13 +128,20 @@ func (r *Registry) Authorize(_ context.Context, req homeagent.Request) error {
 	return nil
 }
 
-// checkIngress refuses a BU that arrived on another interface than ifname,
-// rec's end of its vWire. It passes when either is unknown: the ingress
-// (a Conn that cannot tell) or the vWire (a mechanism without a kernel
-// interface).
+// checkIngress refuses a BU that did not arrive on ifname, rec's end of
+// its vWire. It fails closed when either is unknown: a connection's vWire
+// is recorded when its Request returns through this endpoint, before the
+// mobile node (which registers only once its Request has returned) can
+// send its first BU; so an unknown vWire means a BU that races the
+// connection's set-up, or a mechanism without a kernel interface.
 func (r *Registry) checkIngress(req homeagent.Request, rec record, ifname string) error {
-	if req.Interface == 0 || ifname == "" {
+	if r.noIngressCheck {
 		return nil
+	}
+	if req.Interface == 0 || ifname == "" {
+		return homeagent.Refuse(mh.StatusAdministrativelyProhibited,
+			"binding update from care-of address %s: its ingress interface (%d) or its connection %s's vwire (%q) is unknown",
+			req.CareOf, req.Interface, rec.ConnID, ifname)
 	}
 	index, err := r.linkIndex(ifname)
 	if err != nil {

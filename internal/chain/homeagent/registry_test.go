@@ -154,17 +154,20 @@ func TestAuthorizeRefusesABindingUpdateFromAnotherVWire(t *testing.T) {
 	wantStatus(t, r.Authorize(context.Background(), wrongHome), mh.StatusAdministrativelyProhibited)
 }
 
-// The interface is checked only when both ends of the comparison are
-// known: a Conn that cannot tell the ingress, or a connection whose
-// mechanism named no kernel interface.
-func TestAuthorizeChecksTheInterfaceOnlyWhenKnown(t *testing.T) {
+// The check fails closed: a BU whose ingress is unknown, or whose
+// connection has no recorded vWire (a BU racing the connection's set-up,
+// or a mechanism without a kernel interface), is refused without a lookup;
+// WithoutIngressCheck (for chain tests without interfaces) skips it.
+func TestAuthorizeRefusesWhenTheInterfaceIsUnknown(t *testing.T) {
 	r, l := newTwoClients(t)
-	wantAllowed(t, r.Authorize(context.Background(), own(clientA, 0)))
+	wantStatus(t, r.Authorize(context.Background(), own(clientA, 0)), mh.StatusAdministrativelyProhibited)
 	r.setInterface(clientA.ConnID, "")
-	wantAllowed(t, r.Authorize(context.Background(), own(clientA, indexB)))
+	wantStatus(t, r.Authorize(context.Background(), own(clientA, indexA)), mh.StatusAdministrativelyProhibited)
 	if n := l.lookups.Load(); n != 0 {
 		t.Errorf("%d interface lookups, want none", n)
 	}
+	r.noIngressCheck = true
+	wantAllowed(t, r.Authorize(context.Background(), own(clientA, 0)))
 }
 
 // A vWire whose name no longer resolves (deleted, as at shutdown or when

@@ -78,6 +78,9 @@ func (s *server) Request(ctx context.Context, request *networkservice.NetworkSer
 		return nil, err
 	}
 	prev, hadPrev := loadRecord(ctx)
+	if hadPrev && prev.Identity != rec.Identity {
+		return nil, status.Errorf(codes.PermissionDenied, "connection %s belongs to %s, not to %s", rec.ConnID, prev.Identity, rec.Identity)
+	}
 	if !hadPrev || prev != rec {
 		if err := s.reg.swap(prev, rec); err != nil {
 			return nil, status.Error(codes.AlreadyExists, err.Error())

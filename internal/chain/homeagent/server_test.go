@@ -88,7 +88,7 @@ func newFixture(t *testing.T, policy identity.Policy) *fixture {
 		}
 		policy = d
 	}
-	return &fixture{t: t, reg: chainha.NewRegistry(policy), bindings: newFakeBindings()}
+	return &fixture{t: t, reg: chainha.NewRegistry(policy, chainha.WithoutIngressCheck()), bindings: newFakeBindings()}
 }
 
 // server is the element between metadata (as in the endpoint chain) and
@@ -530,4 +530,24 @@ func TestWithoutIdentifyEveryRequestIsRefused(t *testing.T) {
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "Config.Identify") || f.reg.Len() != 0 {
 		t.Errorf("error %v (%d connections), want PermissionDenied naming Config.Identify", err, f.reg.Len())
 	}
+}
+
+// TestARefreshCannotChangeTheIdentity: a Request that reuses a live
+// connection's ID under another identity is refused, and the connection
+// keeps its owner and care-of address.
+func TestARefreshCannotChangeTheIdentity(t *testing.T) {
+	f := newFixture(t, nil)
+	srv := f.server()
+	if _, err := srv.Request(context.Background(), request(t, "c1", mobile, coa1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := srv.Request(context.Background(), request(t, "c1", "spiffe://example.org/ns/demo/sa/intruder", coa2))
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("Request under another identity: %v, want PermissionDenied", err)
+	}
+	if f.reg.Len() != 1 {
+		t.Errorf("%d connections, want the first only", f.reg.Len())
+	}
+	f.wantAuthorized(mobileHoA, coa1)
+	f.wantRefused(mobileHoA, coa2, mh.StatusAdministrativelyProhibited)
 }

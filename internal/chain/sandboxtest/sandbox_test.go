@@ -96,7 +96,7 @@ func newHomeAgentIdentifying(t *testing.T, identify chainha.IdentifyFunc) *homeA
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &homeAgent{reg: chainha.NewRegistry(policy), dp: &memoryDataPlane{routes: map[netip.Addr]netip.Addr{}}}
+	h := &homeAgent{reg: chainha.NewRegistry(policy, chainha.WithoutIngressCheck()), dp: &memoryDataPlane{routes: map[netip.Addr]netip.Addr{}}}
 	h.core, err = homeagent.New(homeagent.Config{HomePrefixes: []netip.Prefix{homePrefix}, MaxLifetime: 10 * time.Minute,
 		Authorizer: h.reg, DataPlane: h.dp, Logger: discard()})
 	if err != nil {
