@@ -18,6 +18,7 @@ import (
 	"github.com/networkservicemesh/sdk/pkg/networkservice/chains/nsmgr"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/chains/nsmgrproxy"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/common/authorize"
+	"github.com/networkservicemesh/sdk/pkg/networkservice/core/chain"
 	registryclient "github.com/networkservicemesh/sdk/pkg/registry/chains/client"
 	"github.com/networkservicemesh/sdk/pkg/registry/chains/memory"
 	"github.com/networkservicemesh/sdk/pkg/registry/chains/proxydns"
@@ -248,13 +249,15 @@ func (d *Domain) startManagers() {
 
 // authorizeServer is the nsmgr's: the sdk's default policies (each hop's
 // token signed by its TLS peer, tokens chained and unexpired), as a real
-// nsmgr runs them; none with insecure credentials, whose HS256 tokens
-// they cannot check.
+// nsmgr runs them, none with insecure credentials, whose HS256 tokens they
+// cannot check; and in either case the refusal of namespaces named by
+// file (fileURLGuard).
 func (d *Domain) authorizeServer() networkservice.NetworkServiceServer {
+	policies := authorize.NewServer()
 	if d.cfg.Credentials.IsInsecure() {
-		return authorize.NewServer(authorize.Any())
+		policies = authorize.NewServer(authorize.Any())
 	}
-	return authorize.NewServer()
+	return chain.NewNetworkServiceServer(fileURLGuard{}, policies)
 }
 
 func (d *Domain) startForwarder() error {
