@@ -17,4 +17,12 @@
 // only works when every domain runs on the same machine. Interdomain
 // connections between machines would need a tunnel mechanism (vxlan,
 // wireguard), which is out of scope.
+//
+// This is the forwarder of the tests and the demo, not a production one.
+// A client's own mechanism always carries its namespace as a descriptor,
+// and then the forwarded-end parameters are ignored; but a mechanism with
+// no namespace is taken for one forwarded across an nsmgr-proxy, and its
+// inode URL is trusted, so a client on the same machine could name another
+// namespace that way (never the forwarder's own). Making forwarded ends
+// unforgeable (handles known only to the forwarders) is left to do.
 package vwire
