@@ -114,7 +114,11 @@ func serve(ctx context.Context, cfg Config, conn *mhio.Conn, ha *homeagent.HomeA
 	g, ctx := errgroup.WithContext(ctx)
 	srv := haserver.New(conn, ha, cfg.HomeAgentAddress, m, log)
 	g.Go(func() error { return srv.Serve(ctx) })
-	g.Go(func() error { return cli.ServeHTTP(ctx, cfg.ListenOn, haserver.Handler(ha, m), log, nil) })
+	handler := haserver.Handler(ha, m)
+	if cfg.Mode == modeNSM {
+		handler = refuseClientsOf(cfg.CidrPrefix, handler)
+	}
+	g.Go(func() error { return cli.ServeHTTP(ctx, cfg.ListenOn, handler, log, nil) })
 	for _, task := range tasks {
 		g.Go(func() error { return task(ctx) })
 	}
