@@ -9,7 +9,27 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/mip6mesh/mip6mesh/internal/cli"
 )
+
+// prepareNamespace turns IPv6 forwarding on and makes the Home Agent
+// address local; undo puts both back as they were, logging what fails.
+func prepareNamespace(cfg Config, log *slog.Logger) (undo func(), err error) {
+	restoreForwarding, err := enableForwarding(log)
+	if err != nil {
+		return nil, err
+	}
+	removeAddress, err := ensureHomeAgentAddress(cfg.HomeAgentAddress, log)
+	if err != nil {
+		cli.CloseLogged(log, "ipv6 forwarding", restoreForwarding)
+		return nil, err
+	}
+	return func() {
+		cli.CloseLogged(log, "home agent address", removeAddress)
+		cli.CloseLogged(log, "ipv6 forwarding", restoreForwarding)
+	}, nil
+}
 
 // ensureHomeAgentAddress makes the Home Agent address local: Binding
 // Updates and the reverse tunnel are addressed to it. When no interface of

@@ -56,16 +56,11 @@ func runNSM(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	restore, err := enableForwarding(log)
+	undo, err := prepareNamespace(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer cli.CloseLogged(log, "ipv6 forwarding", restore)
-	removeAddress, err := ensureHomeAgentAddress(cfg.HomeAgentAddress, log)
-	if err != nil {
-		return err
-	}
-	defer cli.CloseLogged(log, "home agent address", removeAddress)
+	defer undo()
 
 	log.Info("phase 2: start the data plane", "driver", cfg.DataPlane, "instance", cfg.Instance, "home_link", cfg.HomeLink)
 	dp, err := startDataPlane(ctx, cfg)
