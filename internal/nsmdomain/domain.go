@@ -108,7 +108,9 @@ func New(ctx context.Context, cfg Config) (*Domain, error) {
 	d.ctx, d.cancel = context.WithCancel(ctx)
 	d.startRegistries()
 	if !cfg.RegistryOnly {
-		d.startManagers()
+		if err := d.startManagers(); err != nil {
+			return nil, errors.Join(err, d.Close())
+		}
 		if err := d.startForwarder(); err != nil {
 			return nil, errors.Join(err, d.Close())
 		}
@@ -223,7 +225,11 @@ func (d *Domain) startRegistries() {
 	d.serve(registryName, reg.Register)
 }
 
-func (d *Domain) startManagers() {
+func (d *Domain) startManagers() error {
+	authz, err := d.authorizeServer()
+	if err != nil {
+		return err
+	}
 	gen := d.cfg.Credentials.TokenGenerator()
 	if d.NSMgrProxyURL != nil {
 		proxy := nsmgrproxy.NewServer(d.ctx, cloneURL(d.RegistryURL), cloneURL(d.RegistryProxyURL), gen,
@@ -236,7 +242,7 @@ func (d *Domain) startManagers() {
 	}
 	mgr := nsmgr.NewServer(d.ctx, gen,
 		nsmgr.WithName(d.Name+"-nsmgr"),
-		nsmgr.WithAuthorizeServer(d.authorizeServer()),
+		nsmgr.WithAuthorizeServer(authz),
 		// The nsmgr registers local endpoints under its own URL, and finds
 		// its forwarders by it: it must be set even for a unix socket.
 		nsmgr.WithURL(d.NSMgrURL.String()),
@@ -245,19 +251,24 @@ func (d *Domain) startManagers() {
 		nsmgr.WithDialOptions(d.dialOptions()...),
 		nsmgr.WithDialTimeout(d.cfg.DialTimeout))
 	d.serve(nsmgrName, mgr.Register)
+	return nil
 }
 
 // authorizeServer is the nsmgr's: the sdk's default policies (each hop's
 // token signed by its TLS peer, tokens chained and unexpired), as a real
 // nsmgr runs them, none with insecure credentials, whose HS256 tokens they
 // cannot check; and in either case the refusal of namespaces named by
-// file (fileURLGuard).
-func (d *Domain) authorizeServer() networkservice.NetworkServiceServer {
-	policies := authorize.NewServer()
+// file (fileURLGuard); with mTLS, a workload's request must also start
+// with its own segment (clientOwnsPath).
+func (d *Domain) authorizeServer() (networkservice.NetworkServiceServer, error) {
 	if d.cfg.Credentials.IsInsecure() {
-		policies = authorize.NewServer(authorize.Any())
+		return chain.NewNetworkServiceServer(fileURLGuard{}, authorize.NewServer(authorize.Any())), nil
 	}
-	return chain.NewNetworkServiceServer(fileURLGuard{}, policies)
+	mesh, err := d.cfg.Credentials.svid.GetX509SVID()
+	if err != nil {
+		return nil, fmt.Errorf("nsmgr %s: the mesh's own svid: %w", d.Name, err)
+	}
+	return chain.NewNetworkServiceServer(fileURLGuard{}, authorize.NewServer(), clientOwnsPath{mesh: mesh.ID}), nil
 }
 
 func (d *Domain) startForwarder() error {
