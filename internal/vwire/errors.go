@@ -9,11 +9,15 @@ var (
 	ErrNoKernelMechanism = errors.New("no kernel mechanism")
 	// ErrBadInterfaceName: an interface name is empty or longer than 15 bytes.
 	ErrBadInterfaceName = errors.New("bad interface name")
-	// ErrBadNetNSURL: a mechanism's netns URL is neither file:// nor inode://.
+	// ErrBadNetNSURL: a mechanism's netns URL is not a file:// URL (an
+	// inode:// URL is not resolved: namespaces arrive as descriptors, or
+	// from another forwarder as a client-end handle).
 	ErrBadNetNSURL = errors.New("bad netns URL")
-	// ErrNetNSNotFound: no network namespace with the device and inode of an
-	// inode:// URL exists on this machine.
-	ErrNetNSNotFound = errors.New("network namespace not found")
+	// ErrUnknownClientEnd: a mechanism with no namespace names, in
+	// ClientEndKey, a handle no forwarder of this process issued (or whose
+	// connection is closed), or the next hop answered with another
+	// connection's client end.
+	ErrUnknownClientEnd = errors.New("unknown forwarded client end")
 	// ErrNotNetNS: a netns URL names a file that is not a network namespace.
 	ErrNotNetNS = errors.New("not a network namespace")
 	// ErrLinkExists: an interface the vWire needs is already taken by

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/golang/protobuf/ptypes/empty"
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
@@ -15,21 +14,22 @@ import (
 	"github.com/networkservicemesh/sdk/pkg/tools/postpone"
 )
 
-// Kernel mechanism parameters that carry the client's end onward. The
+// ClientEndKey is the kernel mechanism parameter that carries the client's
+// end onward, as a handle into this process's table of client ends. The
 // element sends the client's mechanism on without its interface name and
 // netns URL:
 //   - the endpoint then names its own end (every mobile node asks for
 //     "nsm-1"; the Home Agent's namespace holds one interface per client);
-//   - the client's namespace travels as an identity, not in the "inodeURL"
-//     parameter: an inode:// URL there that crossed an nsmgr-proxy (which
-//     forwards no descriptors) would make the next unix hop's recvfd wait
-//     for a descriptor that never comes.
+//   - the client's namespace does not travel in the "inodeURL" parameter:
+//     an inode:// URL there that crossed an nsmgr-proxy (which forwards no
+//     descriptors) would make the next unix hop's recvfd wait for a
+//     descriptor that never comes;
+//   - nor as any name of a namespace: a client could make one up. The
+//     handle is issued by the forwarder that received the client's
+//     descriptor, and only a forwarder in this process can resolve it.
 //
-// A forwarder in another domain reads both to find the client's end.
-const (
-	ClientInterfaceKey = "mip6mesh.io/client-interface"
-	ClientNetNSKey     = "mip6mesh.io/client-netns"
-)
+// A forwarder in another domain resolves the handle to find the client's end.
+const ClientEndKey = "mip6mesh.io/client-end"
 
 type vwireServer struct {
 	opts options
@@ -47,8 +47,15 @@ func NewServer(opts ...Option) networkservice.NetworkServiceServer {
 type clientEnd struct {
 	mech   *networkservice.Mechanism
 	ifName string
-	netns  string // a file:// or inode:// URL
-	id     nsID
+	// netns is the file:// URL of the client's descriptor; empty when the
+	// end was forwarded by another forwarder.
+	netns string
+	id    nsID
+	// handle names the end in clientEnds: given by the previous forwarder,
+	// or, when the client's descriptor came to this one, issued by bind.
+	handle string
+	// owned: this forwarder issued handle and removes it on Close.
+	owned bool
 }
 
 func (s *vwireServer) Request(ctx context.Context, request *networkservice.NetworkServiceRequest) (*networkservice.Connection, error) {
@@ -60,11 +67,16 @@ func (s *vwireServer) Request(ctx context.Context, request *networkservice.Netwo
 	if !refresh {
 		prev = &state{}
 	}
+	issued, err := client.bind(prev.client)
+	if err != nil {
+		return nil, err
+	}
 
 	closeCtxFunc := postpone.ContextWithValues(ctx)
 	out := outgoingRequest(request, onward(client, prev.downstreamIfName), refresh)
 	conn, err := next.Server(ctx).Request(ctx, out)
 	if err != nil {
+		client.unbind(issued)
 		return nil, err
 	}
 
@@ -75,7 +87,11 @@ func (s *vwireServer) Request(ctx context.Context, request *networkservice.Netwo
 			defer cancel()
 			_, _ = next.Server(closeCtx).Close(closeCtx, conn) // the error that matters is err
 		}
+		client.unbind(issued)
 		return nil, err
+	}
+	if prev.client.handle != client.handle {
+		prev.client.unbind(true) // a refresh with another client end
 	}
 	store(ctx, st)
 	conn.Mechanism = client.mech.Clone()
@@ -94,6 +110,10 @@ func (s *vwireServer) Close(ctx context.Context, conn *networkservice.Connection
 		out.Mechanism = onward(st.client, st.downstreamIfName)
 	}
 	_, nextErr := next.Server(ctx).Close(ctx, out)
+	if ok {
+		// After next: a later forwarder's Close may still read the handle.
+		st.client.unbind(true)
+	}
 	if err := errors.Join(wireErr, nextErr); err != nil {
 		return nil, err
 	}
@@ -112,26 +132,60 @@ func clientEndOf(request *networkservice.NetworkServiceRequest) (clientEnd, erro
 	c := clientEnd{mech: m, ifName: mech.GetInterfaceName(), netns: mech.GetNetNSURL()}
 	if c.netns == "" {
 		// No namespace of its own: the mechanism crossed an nsmgr-proxy from
-		// the client's forwarder, which moved the client's end into these
-		// parameters (onward). A client's own mechanism always carries its
-		// namespace (its descriptor, passed by sendfd), so a client cannot
-		// name another namespace through them.
-		params := mech.GetParameters()
-		c.ifName, c.netns = params[ClientInterfaceKey], params[ClientNetNSKey]
-		if !strings.HasPrefix(c.netns, "inode://") {
-			return clientEnd{}, fmt.Errorf("client netns: %w %q: a forwarded client end is an inode:// URL", ErrBadNetNSURL, c.netns)
+		// the client's forwarder, which put a handle to the client's end in
+		// its parameters (onward). Only a handle that forwarder issued
+		// resolves, so a client cannot name another namespace this way.
+		c.handle = mech.GetParameters()[ClientEndKey]
+		if c.id, c.ifName, err = clientEnds.lookup(c.handle); err != nil {
+			return clientEnd{}, fmt.Errorf("client end of connection %s: %w", request.GetConnection().GetId(), err)
 		}
+	} else if c.id, err = netNSID(c.netns); err != nil {
+		return clientEnd{}, fmt.Errorf("client netns: %w", err)
 	}
 	if err := checkInterfaceName(c.ifName); err != nil {
 		return clientEnd{}, fmt.Errorf("client interface: %w", err)
-	}
-	if c.id, err = netNSID(c.netns); err != nil {
-		return clientEnd{}, fmt.Errorf("client netns: %w", err)
 	}
 	if err := notOwnNetNS(c.id); err != nil {
 		return clientEnd{}, fmt.Errorf("client netns: %w", err)
 	}
 	return c, nil
+}
+
+// bind gives an end the client's descriptor came with a handle: prev's
+// when it names the same end (a refresh), else a new entry that holds the
+// namespace open. It reports whether it issued a new handle.
+func (c *clientEnd) bind(prev clientEnd) (bool, error) {
+	if c.netns == "" {
+		return false, nil
+	}
+	c.owned = true
+	if prev.owned && prev.id == c.id && prev.ifName == c.ifName {
+		if _, _, err := clientEnds.lookup(prev.handle); err == nil {
+			c.handle = prev.handle
+			return false, nil
+		}
+	}
+	ns, err := openNetNS(c.netns)
+	if err != nil {
+		return false, fmt.Errorf("client netns: %w", err)
+	}
+	if ns.id != c.id {
+		ns.close()
+		return false, fmt.Errorf("client netns %s: changed from %s to %s while opening it", c.netns, c.id, ns.id)
+	}
+	if c.handle, err = clientEnds.add(ns, c.ifName); err != nil {
+		ns.close()
+		return false, err
+	}
+	return true, nil
+}
+
+// unbind removes the end's handle when this forwarder issued it and when
+// the caller says so.
+func (c *clientEnd) unbind(remove bool) {
+	if remove && c.owned && c.handle != "" {
+		clientEnds.remove(c.handle)
+	}
 }
 
 func selectClientMechanism(request *networkservice.NetworkServiceRequest) (*networkservice.Mechanism, error) {
@@ -157,16 +211,15 @@ func checkInterfaceName(name string) error {
 }
 
 // onward is the mechanism passed to the next hop: the client's, with its
-// end moved to ClientInterfaceKey and ClientNetNSKey, and the interface
-// name the next hop chose before (none on a first request, so that the
-// endpoint chooses one).
+// end replaced by its handle in ClientEndKey, and the interface name the
+// next hop chose before (none on a first request, so that the endpoint
+// chooses one).
 func onward(client clientEnd, downstreamIf string) *networkservice.Mechanism {
 	m := client.mech.Clone()
 	params := kernel.ToMechanism(m).GetParameters()
 	delete(params, kernel.InterfaceNameKey)
 	delete(params, kernel.NetNSURL)
-	params[ClientInterfaceKey] = client.ifName
-	params[ClientNetNSKey] = client.id.String()
+	params[ClientEndKey] = client.handle
 	if downstreamIf != "" {
 		params[kernel.InterfaceNameKey] = downstreamIf
 	}
@@ -208,12 +261,16 @@ func (s *vwireServer) establish(ctx context.Context, client clientEnd, conn *net
 }
 
 // planWire opens both namespaces; it returns nil when the next hop answered
-// with the client's own namespace (a later forwarder returns the mechanism
-// it was given), i.e. when a later hop owns the vWire.
+// with the client's own end (a later forwarder returns the mechanism it was
+// given), i.e. when a later hop owns the vWire.
 func (s *vwireServer) planWire(client clientEnd, returned *kernel.Mechanism) (*wire, error) {
 	endpointURL := returned.GetNetNSURL()
 	if endpointURL == "" {
-		endpointURL = returned.GetParameters()[ClientNetNSKey]
+		if h := returned.GetParameters()[ClientEndKey]; h != client.handle {
+			return nil, fmt.Errorf("endpoint netns: the next hop answered with no namespace and client end %q, not this connection's: %w",
+				h, ErrUnknownClientEnd)
+		}
+		return nil, nil
 	}
 	endpointID, err := netNSID(endpointURL)
 	if err != nil {
@@ -229,7 +286,7 @@ func (s *vwireServer) planWire(client clientEnd, returned *kernel.Mechanism) (*w
 	if err := checkInterfaceName(endpointIf); err != nil {
 		return nil, fmt.Errorf("endpoint interface: %w", err)
 	}
-	clientNS, err := openNetNS(client.netns)
+	clientNS, err := clientEnds.openNS(client.handle)
 	if err != nil {
 		return nil, fmt.Errorf("client netns: %w", err)
 	}

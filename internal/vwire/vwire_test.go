@@ -15,6 +15,7 @@ import (
 	"github.com/mip6mesh/mip6mesh/internal/netnstest"
 	"github.com/mip6mesh/mip6mesh/internal/nsmdomain"
 	"github.com/mip6mesh/mip6mesh/internal/nsmdomain/nsmtest"
+	"github.com/mip6mesh/mip6mesh/internal/vwire"
 )
 
 func p2pIPAM(t *testing.T, cidr string) networkservice.NetworkServiceServer {
@@ -73,10 +74,16 @@ func TestRequestMakesVWireAcrossFloatingInterdomain(t *testing.T) {
 		domains.Endpoint.NSMgrURL, domains.Endpoint.RegistryURL, endpointNS, p2pIPAM(t, "fd00:5::/120"))
 	nsc := newClient(ctx, domains.Client.NSMgrURL, clientNS)
 
+	ends := vwire.ClientEndCount()
 	request := nsmtest.NewRequest("interdomain-1", "home-agent"+floating)
 	conn, err := nsc.Request(ctx, request)
 	if err != nil {
 		t.Fatalf("request: %v", err)
+	}
+	// One handle, issued by the client's forwarder and reused by the
+	// endpoint domain's.
+	if n := vwire.ClientEndCount() - ends; n != 1 {
+		t.Errorf("%d client ends issued for one connection, want 1", n)
 	}
 	// nsc, nsmgr, forwarder, nsmgr-proxy, nsmgr-proxy, nsmgr, forwarder, nse
 	if n := len(conn.GetPath().GetPathSegments()); n != 8 {
@@ -92,6 +99,9 @@ func TestRequestMakesVWireAcrossFloatingInterdomain(t *testing.T) {
 
 	if _, err := nsc.Close(ctx, conn); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+	if n := vwire.ClientEndCount() - ends; n != 0 {
+		t.Errorf("%d client ends left after close", n)
 	}
 	requireSameState(t, clientNS, clientBefore)
 	requireSameState(t, endpointNS, endpointBefore)
