@@ -19,26 +19,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
-if [[ ${EUID} -ne 0 ]]; then
-	echo "demo.sh: needs root (it creates network namespaces): sudo ./demo.sh" >&2
-	exit 1
-fi
-if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then
-	PATH="/usr/local/go/bin:${PATH}" # sudo's secure_path often lacks it
-fi
-if ! command -v go >/dev/null 2>&1; then
-	echo "demo.sh: go not found in PATH; install Go (see go.mod for the version)." >&2
-	echo "         Under sudo, PATH may lack it: sudo env PATH=\"\$PATH\" ./demo.sh" >&2
-	exit 1
-fi
-if ! command -v ip >/dev/null 2>&1; then
-	echo "demo.sh: ip not found; install iproute2." >&2
-	exit 1
-fi
-
-bin_dir=${BIN_DIR:-./bin}
-mkdir -p "${bin_dir}"
-echo "building nse-homeagent, nsc-mobile and mip6demo into ${bin_dir} ..."
-go build -o "${bin_dir}/" ./cmd/nse-homeagent ./cmd/nsc-mobile ./cmd/mip6demo
+# shellcheck source=scripts/build.sh
+source scripts/build.sh demo.sh mip6demo
 
 exec "${bin_dir}/mip6demo" --bin "${bin_dir}" "$@"
