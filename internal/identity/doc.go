@@ -18,8 +18,9 @@
 // ID of the certificate that signed it, so a workload with any SVID can
 // sign a token naming another. A copied chain does not help an impostor:
 // the token must be signed with the chain's key, and the policies tie
-// segment 0's signature to the client's own TLS certificate. FromPath
-// reads the claim unverified, for tests without SPIFFE identities.
+// segment 0's signature to the client's own TLS certificate.
+// ClaimedFromPath reads the claim unverified, for tests without SPIFFE
+// identities and for comparing the claim with the TLS peer's identity.
 //
 // Two policies implement Policy:
 //

@@ -27,29 +27,29 @@ var (
 	ErrPolicy = errors.New("invalid home address policy")
 )
 
-// FromPath returns the identity of the client of a connection: the SPIFFE
-// ID in the sub claim of the token of the path's first segment. The token
-// is not verified: the caller's authorize element has done that.
-func FromPath(p *networkservice.Path) (spiffeid.ID, error) {
-	segments := p.GetPathSegments()
-	if len(segments) == 0 {
-		return spiffeid.ID{}, fmt.Errorf("%w: the path has no segments", ErrNoIdentity)
+// ClaimedFromPath returns the identity the client's path token claims:
+// the SPIFFE ID in the sub claim of the token of the path's first segment,
+// unverified. The claim proves nothing (see the package doc): use Verify
+// to identify a client. This is for chains without SPIFFE identities (the
+// sdk sandbox's HS256 tokens), and for comparing the claim with an
+// identity established otherwise, such as the TLS peer's.
+func ClaimedFromPath(p *networkservice.Path) (spiffeid.ID, error) {
+	tok, err := firstToken(p)
+	if err != nil {
+		return spiffeid.ID{}, err
 	}
-	first := segments[0]
-	if first.GetToken() == "" {
-		return spiffeid.ID{}, fmt.Errorf("%w: path segment 0 (%q) carries no token", ErrNoIdentity, first.GetName())
-	}
+	name := p.GetPathSegments()[0].GetName()
 	claims := &jwt.RegisteredClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(first.GetToken(), claims); err != nil {
-		return spiffeid.ID{}, fmt.Errorf("%w: token of path segment 0 (%q): %w", ErrNoIdentity, first.GetName(), err)
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+		return spiffeid.ID{}, fmt.Errorf("%w: token of path segment 0 (%q): %w", ErrNoIdentity, name, err)
 	}
 	if claims.Subject == "" {
-		return spiffeid.ID{}, fmt.Errorf("%w: token of path segment 0 (%q) has no subject", ErrNoIdentity, first.GetName())
+		return spiffeid.ID{}, fmt.Errorf("%w: token of path segment 0 (%q) has no subject", ErrNoIdentity, name)
 	}
 	id, err := spiffeid.FromString(claims.Subject)
 	if err != nil {
 		return spiffeid.ID{}, fmt.Errorf("%w: subject %q of path segment 0 (%q) is not a SPIFFE ID: %w",
-			ErrNoIdentity, claims.Subject, first.GetName(), err)
+			ErrNoIdentity, claims.Subject, name, err)
 	}
 	return id, nil
 }

@@ -28,15 +28,15 @@ func path(tokens ...string) *networkservice.Path {
 	return p
 }
 
-func TestFromPathReadsTheFirstSegment(t *testing.T) {
+func TestClaimedFromPathReadsTheFirstSegment(t *testing.T) {
 	p := path(token(t, "spiffe://example.org/ns/demo/sa/mobile"), token(t, "spiffe://example.org/nsmgr"))
-	id, err := identity.FromPath(p)
+	id, err := identity.ClaimedFromPath(p)
 	if err != nil || id.String() != "spiffe://example.org/ns/demo/sa/mobile" {
-		t.Errorf("FromPath = %v, %v", id, err)
+		t.Errorf("ClaimedFromPath = %v, %v", id, err)
 	}
 }
 
-func TestFromPathErrorsSayWhatIsMissing(t *testing.T) {
+func TestClaimedFromPathErrorsSayWhatIsMissing(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		path *networkservice.Path
@@ -50,7 +50,7 @@ func TestFromPathErrorsSayWhatIsMissing(t *testing.T) {
 		{"not SPIFFE", path(token(t, "https://example.org/mobile")), `subject "https://example.org/mobile"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := identity.FromPath(tc.path)
+			_, err := identity.ClaimedFromPath(tc.path)
 			if !errors.Is(err, identity.ErrNoIdentity) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want ErrNoIdentity mentioning %q", err, tc.want)
 			}

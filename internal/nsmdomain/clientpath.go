@@ -3,7 +3,6 @@ package nsmdomain
 import (
 	"context"
 
-	"github.com/golang-jwt/jwt/v4"
 	"github.com/networkservicemesh/api/pkg/api/networkservice"
 	"github.com/networkservicemesh/sdk/pkg/networkservice/core/next"
 	"github.com/networkservicemesh/sdk/pkg/tools/spire"
@@ -11,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/mip6mesh/mip6mesh/internal/identity"
 )
 
 // clientOwnsPath runs in the nsmgr after the authorization policies. A
@@ -33,10 +34,9 @@ func (c clientOwnsPath) Request(ctx context.Context, request *networkservice.Net
 		return nil, status.Errorf(codes.PermissionDenied, "%s sent a path whose first segment is not its own (nsmgr at index %d, want 1)",
 			peerID, path.GetIndex())
 	}
-	claims := &jwt.RegisteredClaims{}
 	// The signature was checked by the policies (prev_token_signed): segment 0 is the previous hop's.
-	if _, _, err := jwt.NewParser().ParseUnverified(path.GetPathSegments()[0].GetToken(), claims); err != nil || claims.Subject != peerID.String() {
-		return nil, status.Errorf(codes.PermissionDenied, "%s sent a first path segment whose token names %q", peerID, claims.Subject)
+	if claimed, err := identity.ClaimedFromPath(path); err != nil || claimed != peerID {
+		return nil, status.Errorf(codes.PermissionDenied, "%s sent a first path segment whose token names %v (%v)", peerID, claimed, err)
 	}
 	return next.Server(ctx).Request(ctx, request)
 }

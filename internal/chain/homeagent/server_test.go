@@ -101,7 +101,7 @@ func (f *fixture) server(rest ...networkservice.NetworkServiceServer) networkser
 }
 
 func unverified(conn *networkservice.Connection) (spiffeid.ID, error) {
-	return identity.FromPath(conn.GetPath())
+	return identity.ClaimedFromPath(conn.GetPath())
 }
 
 func (f *fixture) serverWith(identify chainha.IdentifyFunc, rest ...networkservice.NetworkServiceServer) networkservice.NetworkServiceServer {

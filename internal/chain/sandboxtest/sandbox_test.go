@@ -86,7 +86,7 @@ func newHomeAgent(t *testing.T) *homeAgent {
 	// identities, so these tests take the client's identity from its
 	// token unverified; TestProvedIdentity runs the verifying one.
 	return newHomeAgentIdentifying(t, func(conn *networkservice.Connection) (spiffeid.ID, error) {
-		return identity.FromPath(conn.GetPath())
+		return identity.ClaimedFromPath(conn.GetPath())
 	})
 }
 
