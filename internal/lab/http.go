@@ -52,24 +52,34 @@ func (l *Runner) HTTPGet(ctx context.Context, ns *netns.NS, path string) ([]byte
 	return body, nil
 }
 
-// Bindings returns the Home Agent's binding cache (GET /bindings).
-func (l *Lab) Bindings(ctx context.Context) ([]homeagent.Binding, error) {
-	body, err := l.HTTPGet(ctx, l.HA, "/bindings")
+// BindingsIn returns the binding cache of the Home Agent started in ns
+// (GET /bindings).
+func (l *Runner) BindingsIn(ctx context.Context, ns *netns.NS) ([]homeagent.Binding, error) {
+	body, err := l.HTTPGet(ctx, ns, "/bindings")
 	if err != nil {
 		return nil, err
 	}
 	var b []homeagent.Binding
 	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("decode /bindings: %w", err)
+		return nil, fmt.Errorf("decode /bindings of the daemon in %s: %w", ns.Name(), err)
 	}
 	return b, nil
 }
 
-// Metrics returns the Home Agent's Prometheus metrics (GET /metrics) as text.
-func (l *Lab) Metrics(ctx context.Context) (string, error) {
-	body, err := l.HTTPGet(ctx, l.HA, "/metrics")
+// MetricsIn returns the Prometheus metrics (GET /metrics) of the daemon
+// started in ns, as text.
+func (l *Runner) MetricsIn(ctx context.Context, ns *netns.NS) (string, error) {
+	body, err := l.HTTPGet(ctx, ns, "/metrics")
 	return string(body), err
 }
+
+// Bindings returns the Home Agent's binding cache (GET /bindings).
+func (l *Lab) Bindings(ctx context.Context) ([]homeagent.Binding, error) {
+	return l.BindingsIn(ctx, l.HA)
+}
+
+// Metrics returns the Home Agent's Prometheus metrics (GET /metrics) as text.
+func (l *Lab) Metrics(ctx context.Context) (string, error) { return l.MetricsIn(ctx, l.HA) }
 
 // MobileStatus is the part of the mobile node's GET /status a lab user
 // needs (internal/mobilenode.Status, with the error as text).
@@ -111,24 +121,37 @@ func (l *Lab) MobileStatus(ctx context.Context) (MobileStatus, error) {
 // care-of address coa, or ctx ends; then the error tells the last status
 // seen.
 func (l *Lab) WaitRegistered(ctx context.Context, coa netip.Addr) error {
+	_, err := Poll(ctx, l.MobileStatus, func(s MobileStatus) bool {
+		return s.State == "registered" && s.BoundCareOf == coa
+	})
+	if err != nil {
+		return fmt.Errorf("mobile node not registered from %s: %w", coa, err)
+	}
+	return nil
+}
+
+// Poll reads a daemon's state with get every 10 ms, each read bounded by
+// a second, until ok holds for it, and returns it; when ctx ends first, the
+// error tells the last state (or read error) seen.
+func Poll[S fmt.Stringer](ctx context.Context, get func(context.Context) (S, error), ok func(S) bool) (S, error) {
 	ticker := time.NewTicker(waitPoll)
 	defer ticker.Stop()
 	var last string
 	for {
 		reqCtx, cancel := context.WithTimeout(ctx, requestTimeout)
-		s, err := l.MobileStatus(reqCtx)
+		s, err := get(reqCtx)
 		cancel()
 		switch {
 		case err != nil:
 			last = err.Error()
-		case s.State == "registered" && s.BoundCareOf == coa:
-			return nil
+		case ok(s):
+			return s, nil
 		default:
 			last = s.String()
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("mobile node not registered from %s: last status: %s: %w", coa, last, ctx.Err())
+			return s, fmt.Errorf("last status: %s: %w", last, ctx.Err())
 		case <-ticker.C:
 		}
 	}

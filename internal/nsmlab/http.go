@@ -11,9 +11,6 @@ import (
 	"github.com/mip6mesh/mip6mesh/internal/lab"
 )
 
-// pollEvery is how often the Wait functions ask a daemon.
-const pollEvery = 10 * time.Millisecond
-
 // MobileStatus is nsc-mobile's GET /status in NSM mode.
 type MobileStatus struct {
 	Registration *lab.MobileStatus // nil before the first connection
@@ -63,27 +60,12 @@ func (l *Lab) MobileStatus(ctx context.Context, i int) (MobileStatus, error) {
 // WaitMobile polls mobile node i until ok holds for its status, or ctx
 // ends; then the error tells the last status seen.
 func (l *Lab) WaitMobile(ctx context.Context, i int, ok func(MobileStatus) bool) (MobileStatus, error) {
-	ticker := time.NewTicker(pollEvery)
-	defer ticker.Stop()
-	var last string
-	for {
-		reqCtx, cancel := context.WithTimeout(ctx, time.Second)
-		s, err := l.MobileStatus(reqCtx, i)
-		cancel()
-		switch {
-		case err != nil:
-			last = err.Error()
-		case ok(s):
-			return s, nil
-		default:
-			last = s.String()
-		}
-		select {
-		case <-ctx.Done():
-			return s, fmt.Errorf("mn-%d: last status: %s: %w", i, last, ctx.Err())
-		case <-ticker.C:
-		}
+	get := func(ctx context.Context) (MobileStatus, error) { return l.MobileStatus(ctx, i) }
+	s, err := lab.Poll(ctx, get, ok)
+	if err != nil {
+		return s, fmt.Errorf("mn-%d: %w", i, err)
 	}
+	return s, nil
 }
 
 // WaitRegistered waits until mobile node i is registered at its
@@ -94,25 +76,13 @@ func (l *Lab) WaitRegistered(ctx context.Context, i int) (MobileStatus, error) {
 
 // Bindings returns Home Agent i's binding cache.
 func (l *Lab) Bindings(ctx context.Context, i int) ([]homeagent.Binding, error) {
-	body, err := l.HTTPGet(ctx, l.HA[i-1], "/bindings")
-	if err != nil {
-		return nil, err
-	}
-	var b []homeagent.Binding
-	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("decode ha-%d /bindings: %w", i, err)
-	}
-	return b, nil
+	return l.BindingsIn(ctx, l.HA[i-1])
 }
 
 // Metrics returns Home Agent i's Prometheus metrics as text.
-func (l *Lab) Metrics(ctx context.Context, i int) (string, error) {
-	body, err := l.HTTPGet(ctx, l.HA[i-1], "/metrics")
-	return string(body), err
-}
+func (l *Lab) Metrics(ctx context.Context, i int) (string, error) { return l.MetricsIn(ctx, l.HA[i-1]) }
 
 // MobileMetrics returns mobile node i's Prometheus metrics as text.
 func (l *Lab) MobileMetrics(ctx context.Context, i int) (string, error) {
-	body, err := l.HTTPGet(ctx, l.MN[i-1], "/metrics")
-	return string(body), err
+	return l.MetricsIn(ctx, l.MN[i-1])
 }
