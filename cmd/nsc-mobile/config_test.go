@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
+	"github.com/mip6mesh/mip6mesh/internal/cli/clitest"
 )
 
 func TestREADMEDocumentsEveryVariable(t *testing.T) {
@@ -56,15 +57,7 @@ func TestConfigCheckNamesTheBadValue(t *testing.T) {
 // defaults.
 func loadNSM(t *testing.T, env map[string]string) Config {
 	t.Helper()
-	t.Setenv("NSM_MODE", "nsm")
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	var c Config
-	if err := cli.Load(&c, "", nil, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return clitest.Load[Config](t, map[string]string{"NSM_MODE": "nsm"}, env)
 }
 
 // TestNSMModeNeedsNoMoreThanTheMode: the defaults make a valid nsm-mode

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
+	"github.com/mip6mesh/mip6mesh/internal/cli/clitest"
 	"github.com/mip6mesh/mip6mesh/internal/dataplane"
 )
 
@@ -54,14 +55,9 @@ func TestConfigCheckNamesTheBadValue(t *testing.T) {
 // TestHomeLinkReachesTheDataPlane: NSM_HOME_LINK is read and handed to the
 // data plane; unset, the data plane gets a virtual home network.
 func TestHomeLinkReachesTheDataPlane(t *testing.T) {
-	t.Setenv("NSM_HOME_PREFIX", "2001:db8:1::/64")
-	t.Setenv("NSM_HOME_AGENT_ADDRESS", "2001:db8:1::1")
 	for _, link := range []string{"", "eth1"} {
-		t.Setenv("NSM_HOME_LINK", link)
-		var c Config
-		if err := cli.Load(&c, "", nil, io.Discard); err != nil {
-			t.Fatal(err)
-		}
+		c := clitest.Load[Config](t, map[string]string{"NSM_HOME_PREFIX": "2001:db8:1::/64",
+			"NSM_HOME_AGENT_ADDRESS": "2001:db8:1::1", "NSM_HOME_LINK": link})
 		want := dataplane.Config{Instance: "ha", HomeAgent: netip.MustParseAddr("2001:db8:1::1"),
 			HomePrefix: netip.MustParsePrefix("2001:db8:1::/64"), HomeLink: link}
 		if got := c.dataPlane(); got != want {
@@ -90,18 +86,8 @@ func TestHelpListsEveryVariable(t *testing.T) {
 // variables and env on top of the defaults.
 func loadNSM(t *testing.T, env map[string]string) Config {
 	t.Helper()
-	for k, v := range map[string]string{"NSM_MODE": "nsm", "NSM_HOME_PREFIX": "2001:db8:1::/64",
-		"NSM_HOME_AGENT_ADDRESS": "2001:db8:1::1", "NSM_CIDR_PREFIX": "fd00:6d36::/64"} {
-		t.Setenv(k, v)
-	}
-	for k, v := range env {
-		t.Setenv(k, v)
-	}
-	var c Config
-	if err := cli.Load(&c, "", nil, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return clitest.Load[Config](t, map[string]string{"NSM_MODE": "nsm", "NSM_HOME_PREFIX": "2001:db8:1::/64",
+		"NSM_HOME_AGENT_ADDRESS": "2001:db8:1::1", "NSM_CIDR_PREFIX": "fd00:6d36::/64"}, env)
 }
 
 // TestNSMVariablesAreRead: the defaults with the vWire prefix make a
