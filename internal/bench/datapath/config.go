@@ -1,6 +1,7 @@
 package datapath
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -56,21 +57,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
-	if c.Duration == 0 {
-		c.Duration = DefaultDuration
-	}
-	if c.Repetitions == 0 {
-		c.Repetitions = DefaultRepetitions
-	}
-	if c.Probes == 0 {
-		c.Probes = DefaultProbes
-	}
-	if c.ProbeRate == 0 {
-		c.ProbeRate = DefaultProbeRate
-	}
-	if c.ProbeSize == 0 {
-		c.ProbeSize = DefaultProbeSize
-	}
+	c.Duration = cmp.Or(c.Duration, DefaultDuration)
+	c.Repetitions = cmp.Or(c.Repetitions, DefaultRepetitions)
+	c.Probes = cmp.Or(c.Probes, DefaultProbes)
+	c.ProbeRate = cmp.Or(c.ProbeRate, DefaultProbeRate)
+	c.ProbeSize = cmp.Or(c.ProbeSize, DefaultProbeSize)
 	if c.Duration < 0 || c.Repetitions < 0 || c.Probes < 0 || c.ProbeRate < 0 || c.ProbeSize < 0 {
 		return c, fmt.Errorf("%w: negative duration, repetitions or probe setting", ErrConfig)
 	}

@@ -1,6 +1,7 @@
 package handover
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -57,20 +58,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Progress == nil {
 		c.Progress = io.Discard
 	}
-	for _, f := range []struct {
-		v   *int
-		def int
-	}{{&c.Rate, DefaultRate}, {&c.Size, DefaultSize}, {&c.Repetitions, DefaultRepetitions}} {
-		if *f.v == 0 {
-			*f.v = f.def
-		}
-	}
-	if c.Before == 0 {
-		c.Before = DefaultBefore
-	}
-	if c.After == 0 {
-		c.After = DefaultAfter
-	}
+	c.Rate = cmp.Or(c.Rate, DefaultRate)
+	c.Size = cmp.Or(c.Size, DefaultSize)
+	c.Repetitions = cmp.Or(c.Repetitions, DefaultRepetitions)
+	c.Before = cmp.Or(c.Before, DefaultBefore)
+	c.After = cmp.Or(c.After, DefaultAfter)
 	if c.Rate < 0 || c.Size < 0 || c.Repetitions < 0 || c.Before < 0 || c.After < 0 {
 		return c, fmt.Errorf("%w: negative rate, size, repetitions or duration", ErrConfig)
 	}

@@ -1,6 +1,7 @@
 package registration
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -80,15 +81,9 @@ func (c Config) withDefaults() Config {
 	if len(c.Steps) == 0 {
 		c.Steps = DefaultSteps
 	}
-	if c.Samples == 0 {
-		c.Samples = DefaultSamples
-	}
-	if c.Window == 0 {
-		c.Window = DefaultWindow
-	}
-	if c.Wait == 0 {
-		c.Wait = DefaultWait
-	}
+	c.Samples = cmp.Or(c.Samples, DefaultSamples)
+	c.Window = cmp.Or(c.Window, DefaultWindow)
+	c.Wait = cmp.Or(c.Wait, DefaultWait)
 	if c.HALogLevel == "" {
 		c.HALogLevel = DefaultHALogLevel
 	}
