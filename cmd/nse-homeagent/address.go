@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/mip6mesh/mip6mesh/internal/cli"
+	"github.com/mip6mesh/mip6mesh/internal/dataplane/kernel"
 )
 
 // prepareNamespace turns IPv6 forwarding on and makes the Home Agent
@@ -47,7 +47,7 @@ func ensureHomeAgentAddress(addr netip.Addr, log *slog.Logger) (restore func() e
 	if err != nil {
 		return nil, fmt.Errorf("home agent address %s: find lo: %w", addr, err)
 	}
-	a := &netlink.Addr{IPNet: &net.IPNet{IP: addr.AsSlice(), Mask: net.CIDRMask(128, 128)}, Flags: unix.IFA_F_NODAD}
+	a := &netlink.Addr{IPNet: kernel.HostNet(addr), Flags: unix.IFA_F_NODAD}
 	if err := netlink.AddrAdd(lo, a); err != nil {
 		return nil, fmt.Errorf("home agent address %s: add to lo: %w", addr, err)
 	}
