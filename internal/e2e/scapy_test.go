@@ -2,59 +2,22 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/lab"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 )
-
-// scapyAnswer is what testdata/scapy_mn.py prints.
-type scapyAnswer struct {
-	Answer *struct {
-		Src, Dst        string
-		Type            string
-		Status          int
-		Seq             int
-		Lifetime        int
-		RoutingType     *int   `json:"routing_type"`
-		RoutingSegleft  *int   `json:"routing_segleft"`
-		RoutingAddress  string `json:"routing_address"`
-		RefreshInterval *int   `json:"refresh_interval"`
-		HomeAddress     string `json:"home_address"`
-		Pointer         int
-	}
-}
 
 // scapyBU sends one BU from the mobile node's namespace with scapy, as an
 // independent mobile node would, and returns the answer scapy decoded.
-func scapyBU(t *testing.T, l *lab.Lab, args ...string) scapyAnswer {
+func scapyBU(t *testing.T, l *lab.Lab, args ...string) labtest.ScapyAnswer {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	base := []string{"netns", "exec", l.MN.Name(), "/usr/bin/python3", "testdata/scapy_mn.py",
-		"--iface", lab.MNLink1, "--coa", lab.CoA1.String(), "--ha", lab.HAAddr.String()}
-	out, err := exec.CommandContext(ctx, "ip", append(base, args...)...).Output()
-	if err != nil {
-		t.Fatalf("scapy mobile node (install python3-scapy; ci/test.sh does): %v\n%s", err, exitStderr(err))
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var a scapyAnswer
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &a); err != nil {
-		t.Fatalf("scapy output %q: %v", out, err)
-	}
-	return a
-}
-
-func exitStderr(err error) string {
-	if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
-		return string(ee.Stderr)
-	}
-	return ""
+	base := []string{"--iface", lab.MNLink1, "--coa", lab.CoA1.String(), "--ha", lab.HAAddr.String()}
+	return labtest.ScapyBU(ctx, t, l.MN.Name(), append(base, args...)...)
 }
 
 // TestIndependentMobileNode has scapy register and checks, with scapy's

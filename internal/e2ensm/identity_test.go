@@ -2,15 +2,12 @@ package e2ensm_test
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/mip6mesh/mip6mesh/internal/homeagent"
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/mh"
 	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
 )
@@ -33,7 +30,7 @@ func TestSecondIdentityCannotTakeTheFirstsHomeAddress(t *testing.T) {
 	}
 	before := bindings(ctx, t, l)
 
-	a := scapyBU(ctx, t, l.MN[1].Name(), "--iface", nsmlab.VWire, "--coa", second.Connection.CareOf.String(),
+	a := labtest.ScapyBU(ctx, t, l.MN[1].Name(), "--iface", nsmlab.VWire, "--coa", second.Connection.CareOf.String(),
 		"--ha", nsmlab.HAAddr(1).String(), "--hoa", first.Connection.HomeAddress.String(), "--seq", "100", "--lifetime", "60")
 	if a.Answer == nil || a.Answer.Type != "BA" || a.Answer.Status != int(mh.StatusNotHomeAgentForThisMobileNode) {
 		t.Errorf("BU for the first mobile node's home address from the second's vWire: answer %+v, want a BA with status 133", a.Answer)
@@ -60,32 +57,4 @@ func bindings(ctx context.Context, t *testing.T, l *nsmlab.Lab) []string {
 
 func bindingLine(b homeagent.Binding) string {
 	return b.HomeAddress.String() + " at " + b.CareOf.String()
-}
-
-// scapyAnswer is what internal/e2e/testdata/scapy_mn.py prints.
-type scapyAnswer struct {
-	Answer *struct {
-		Type   string
-		Status int
-	}
-}
-
-// scapyBU runs the independent scapy mobile node in namespace ns.
-func scapyBU(ctx context.Context, t *testing.T, ns string, args ...string) scapyAnswer {
-	t.Helper()
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "/usr/bin/python3", "../e2e/testdata/scapy_mn.py"}, args...)...)
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("scapy mobile node (install python3-scapy; ci/test.sh does): %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("scapy mobile node: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var a scapyAnswer
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &a); err != nil {
-		t.Fatalf("scapy output %q: %v", out, err)
-	}
-	return a
 }

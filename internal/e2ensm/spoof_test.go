@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mip6mesh/mip6mesh/internal/lab/labtest"
 	"github.com/mip6mesh/mip6mesh/internal/mh"
 	"github.com/mip6mesh/mip6mesh/internal/nsmlab"
 )
@@ -33,7 +34,7 @@ func TestBindingUpdateFromAnotherVWireIsRefused(t *testing.T) {
 	before, updatesBefore := bindings(ctx, t, l), updates(ctx, t, l)
 
 	next := strconv.Itoa(int(first.Registration.Sequence + 1))
-	a := scapyBU(ctx, t, l.MN[1].Name(), "--iface", nsmlab.VWire, "--coa", first.Connection.CareOf.String(),
+	a := labtest.ScapyBU(ctx, t, l.MN[1].Name(), "--iface", nsmlab.VWire, "--coa", first.Connection.CareOf.String(),
 		"--ha", nsmlab.HAAddr(1).String(), "--hoa", first.Connection.HomeAddress.String(),
 		"--seq", next, "--lifetime", "0", "--timeout", "1")
 	if a.Answer != nil && (a.Answer.Type != "BA" || a.Answer.Status != int(mh.StatusAdministrativelyProhibited)) {
