@@ -1,7 +1,9 @@
-// Package labtest is the TestMain of every test package that runs the real
-// daemons: it insists on root, builds nse-homeagent and nsc-mobile once
-// into a temporary directory, runs the tests and fails the run if they
-// left a goroutine behind.
+// Package labtest serves the test packages that run the real daemons: Main
+// is their TestMain (it insists on root, builds nse-homeagent and
+// nsc-mobile once into a temporary directory, runs the tests and fails the
+// run if they left a goroutine behind); Snapshot and AssertSame compare a
+// namespace's kernel state with a baseline; ScapyBU drives an independent
+// mobile node built on scapy.
 package labtest
 
 import (
